@@ -1,0 +1,41 @@
+"""The `kefu` command: one Typer group per capability, all sharing the global --db option."""
+
+from __future__ import annotations
+
+import typer
+
+from kefu.cli import customers, demo, imports, serve, users
+from kefu.cli.context import CliState
+
+app = typer.Typer(
+    name="kefu",
+    help="kefu 客服运营台 — 淘宝/天猫与 Shopify 店铺的自托管客服工作台。\n\n"
+    "kefu — a self-hosted customer-service desk for Taobao/Tmall and Shopify shops.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: str = typer.Option(
+        None,
+        "--db",
+        envvar="KEFU_DATABASE_URL",
+        help="数据库地址 / database URL (default sqlite:///kefu.db; postgresql://… for production)",
+    ),
+) -> None:
+    ctx.obj = CliState(db_url=db)
+
+
+imports.register(app)
+customers.register(app)
+serve.register(app)
+demo.register(app)
+users.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,7 @@
+"""CLI commands: customers (placeholder until the capability lands)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None

@@ -1,0 +1,1 @@
+"""Domain: plain values and pure rules; no database, no clock, no I/O."""

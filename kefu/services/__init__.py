@@ -1,0 +1,1 @@
+"""Use cases: each ties pure rules to the store for one thing a seller does."""

@@ -1,0 +1,31 @@
+from kefu.domain.privacy import mask_address, mask_name, mask_phone, redact_phones
+
+
+def test_mask_phone_keeps_prefix_and_last_four():
+    assert mask_phone("13800000001") == "138****0001"
+    assert mask_phone("'13800000001") == "138****0001"
+    assert mask_phone("+86 138 0000 0001") == "138****0001"
+
+
+def test_mask_name_keeps_first_character():
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+
+
+def test_mask_address_leaves_platform_masked_streets_alone():
+    assert mask_address("文三路***号") == "文三路***号"
+    assert mask_address("文三路100号2单元") .endswith("****")
+    assert "100" not in mask_address("文三路100号2单元")
+
+
+def test_redact_phones_in_courier_context():
+    text = "【杭州市】快递员[王师傅,13900000000]正在为您派件，网点（020-00000000）"
+    out = redact_phones(text)
+    assert "13900000000" not in out and "139****0000" in out
+    assert "020-00000000" not in out
+    assert out.startswith("【杭州市】")
+
+
+def test_redact_phones_leaves_order_numbers():
+    order_no = "3876512093841527761"
+    assert redact_phones(f"订单{order_no}") == f"订单{order_no}"
