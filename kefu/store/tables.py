@@ -280,6 +280,17 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(10))  # owner | agent
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AppSetting(Base):
+    """A process-wide setting kept in the database (the workbench's session-signing secret)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):
