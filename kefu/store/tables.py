@@ -149,12 +149,12 @@ class Order(Base):
 
     __tablename__ = "orders"
     __table_args__ = (
-        UniqueConstraint("shop_id", "order_no", name="uq_orders_shop_order_no"),
         Index("ix_orders_customer", "customer_id", "created_at"),
         Index("ix_orders_shop_created", "shop_id", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # "{shop_id}:{order_no}"
+    # "{shop_id}:{order_no}": deterministic, so (shop, order number) is unique through the primary key itself.
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id"))
     platform: Mapped[str] = mapped_column(String(20))
     order_no: Mapped[str] = mapped_column(String(40))  # 订单编号 / tid / Shopify order id, kept exact as text
