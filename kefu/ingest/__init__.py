@@ -1,0 +1,1 @@
+"""Ingest: one adapter per outside format, turning it into clean domain records."""

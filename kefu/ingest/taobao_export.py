@@ -1,0 +1,449 @@
+"""Reading 千牛 order exports (订单报表 and 宝贝报表, CSV or xlsx) into clean order and line records."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+from kefu.domain import order_status
+from kefu.ingest.cells import (
+    CellError,
+    clean,
+    clean_header,
+    parse_count,
+    parse_fen,
+    parse_flag,
+    parse_id,
+    parse_local_time,
+    parse_refund_fen,
+    split_address,
+    to_utc,
+)
+
+ORDERS = "taobao_orders"
+LINES = "taobao_lines"
+
+# field -> header names seen across export versions (first present wins).
+ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "order_no": ("订单编号", "订单号", "主订单编号"),
+    "buyer_nick": ("买家会员名", "买家昵称", "买家账号"),
+    "goods_amount": ("买家应付货款",),
+    "post_fee": ("买家应付邮费",),
+    "total_amount": ("总金额",),
+    "paid_amount": ("买家实际支付金额", "买家实付金额"),
+    "status_text": ("订单状态",),
+    "buyer_message": ("买家留言",),
+    "receiver_name": ("收货人姓名",),
+    "address": ("收货地址",),
+    "shipping_method": ("运送方式",),
+    "mobile": ("联系手机",),
+    "phone": ("联系电话",),
+    "created_at": ("订单创建时间",),
+    "paid_at": ("订单付款时间",),
+    "title_summary": ("宝贝标题", "商品标题"),
+    "item_kinds": ("宝贝种类",),
+    "waybill": ("物流单号", "运单号"),
+    "carrier": ("物流公司", "快递公司"),
+    "seller_memo": ("订单备注", "商家备注"),
+    "item_count": ("宝贝总数量",),
+    "close_reason": ("订单关闭原因",),
+    "invoice_title": ("发票抬头", "开票信息"),
+    "is_mobile": ("是否手机订单", "手机订单"),
+    "refunded_amount": ("退款金额",),
+    "finished_at": ("确认收货时间",),
+    "shipped_at": ("发货时间",),
+    "shop_name": ("店铺名称",),
+}
+
+LINE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "order_no": ("订单编号", "主订单编号"),
+    "sub_order_no": ("子订单编号",),
+    "title": ("标题", "商品标题", "宝贝标题"),
+    "price": ("价格", "商品价格", "单价"),
+    "quantity": ("购买数量", "数量"),
+    "outer_id": ("商家编码", "外部系统编号", "商品编码"),
+    "sku_properties": ("商品属性", "销售属性"),
+    "status_text": ("订单状态",),
+    "paid_amount": ("买家实付金额", "实付金额"),
+    "refund_status": ("退款状态",),
+    "refunded_amount": ("退款金额",),
+    "item_id": ("商品ID", "宝贝ID"),
+    "shipped_at": ("发货时间",),
+}
+
+# Personal data the desk has no purpose for (PIPL art. 6): never stored, not even as an extra attribute.
+NOT_IMPORTED = frozenset({"买家支付宝账号", "买家身份证号", "支付交易号", "支付单号", "买家姓名", "买家手机号"})
+
+_LINE_MARKERS = ({"子订单编号"}, {"主订单编号"}, {"标题", "价格", "购买数量"}, {"商品标题", "商品价格", "购买数量"})
+_ORDER_MARKERS = ("买家会员名", "总金额", "买家实际支付金额", "买家实付金额", "订单创建时间", "买家应付货款")
+
+
+class UnreadableExport(Exception):
+    """A file that cannot be read as a 千牛 export at all (the message names the file and why)."""
+
+
+@dataclass(slots=True)
+class Rejection:
+    line_no: int
+    reason: str
+    raw: str | None = None
+
+
+@dataclass(slots=True)
+class OrderRecord:
+    line_no: int
+    order_no: str
+    buyer_nick: str | None
+    status: str
+    status_text: str | None
+    close_reason: str | None
+    created_at: datetime | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    finished_at: datetime | None
+    goods_amount: int | None  # fen
+    post_fee: int | None
+    total_amount: int | None
+    paid_amount: int | None
+    refunded_amount: int | None
+    item_count: int | None
+    title_summary: str | None
+    buyer_message: str | None
+    seller_memo: str | None
+    receiver_name: str | None
+    receiver_phone: str | None
+    province: str | None
+    city: str | None
+    district: str | None
+    street: str | None
+    shipping_method: str | None
+    invoice_title: str | None
+    is_mobile: bool | None
+    waybills: tuple[str, ...]
+    carrier: str | None
+    shop_name: str | None
+    extra: dict[str, str] | None
+
+
+@dataclass(slots=True)
+class LineRecord:
+    line_no: int
+    order_no: str
+    sub_order_no: str | None
+    title: str
+    sku_properties: str | None
+    outer_id: str | None
+    item_id: str | None
+    price: int | None
+    quantity: int
+    paid_amount: int | None
+    refund_status: str | None
+    refunded_amount: int | None
+    status: str | None
+    status_text: str | None
+    shipped_at: datetime | None
+    extra: dict[str, str] | None
+
+
+@dataclass
+class ExportLayout:
+    """Which report a header row belongs to, and where each known field sits in it."""
+
+    kind: str
+    header: list[str]
+    positions: dict[str, int]
+    extras: list[tuple[int, str]] = field(default_factory=list)
+
+
+def detect_layout(header_cells: list[str]) -> ExportLayout | None:
+    """The report kind and column positions from a header row, or None when it is not a 千牛 header."""
+    header = [clean_header(c) for c in header_cells]
+    names = set(header)
+    if any(marker <= names for marker in _LINE_MARKERS) and not ({"买家会员名", "总金额"} & names):
+        kind, columns = LINES, LINE_COLUMNS
+    elif ("订单编号" in names or "订单号" in names) and any(m in names for m in _ORDER_MARKERS):
+        kind, columns = ORDERS, ORDER_COLUMNS
+    else:
+        return None
+    positions: dict[str, int] = {}
+    for name, aliases in columns.items():
+        for alias in aliases:
+            if alias in names:
+                positions[name] = header.index(alias)
+                break
+    used = set(positions.values())
+    extras = [(i, h) for i, h in enumerate(header) if i not in used and h and h not in NOT_IMPORTED]
+    return ExportLayout(kind=kind, header=header, positions=positions, extras=extras)
+
+
+def sniff_encoding(head: bytes) -> str:
+    """utf-8-sig when the bytes are valid UTF-8 (BOM or not), else gb18030 (a superset of GBK)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _is_xlsx(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
+def _xlsx_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+class ExportFile:
+    """One export file opened for streaming: its layout, then its rows as records or rejections."""
+
+    def __init__(self, path: Path | str, *, display_name: str | None = None, timezone: str = "Asia/Shanghai"):
+        self.path = Path(path)
+        self.name = display_name or self.path.name
+        self.zone = ZoneInfo(timezone)
+        self.encoding: str | None = None
+        self.warnings: list[str] = []
+        self.size = self.path.stat().st_size
+        self._position = lambda: 0
+        if not self.path.exists():
+            raise UnreadableExport(f"{self.name}: file not found")
+        if self.path.stat().st_size == 0:
+            raise UnreadableExport(f"{self.name}: the file is empty")
+        self._rows, self.layout, self.header_line = self._open()
+
+    # -- opening ---------------------------------------------------------------------------------
+    def _open(self) -> tuple[Iterator[tuple[int, list[str]]], ExportLayout, int]:
+        rows = self._xlsx_rows() if _is_xlsx(self.path) else self._csv_rows()
+        for _ in range(10):  # a title line or two may stand above the header
+            try:
+                line_no, cells = next(rows)
+            except StopIteration:
+                break
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise UnreadableExport(f"{self.name}: cannot be read as text ({exc})") from None
+            layout = detect_layout(cells)
+            if layout:
+                return rows, layout, line_no
+        raise UnreadableExport(
+            f"{self.name}: no 千牛 order report (订单报表) or line-item report (宝贝报表) header found in the first rows; "
+            "expected columns such as 订单编号 with 买家会员名/总金额, or 标题/价格/购买数量"
+        )
+
+    def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
+        with open(self.path, "rb") as fh:
+            head = fh.read(1 << 20)
+        self.encoding = sniff_encoding(head)
+        fh = open(self.path, encoding=self.encoding, errors="replace", newline="")
+        self._position = fh.buffer.tell
+        try:
+            reader = csv.reader(fh)
+            for cells in reader:
+                yield reader.line_num, cells
+        finally:
+            fh.close()
+
+    def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise UnreadableExport(f"{self.name}: not a readable xlsx workbook ({exc})") from None
+        self.encoding = "xlsx"
+        try:
+            sheet = book.worksheets[0]
+            for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield index, [_xlsx_cell(v) for v in values]
+        finally:
+            book.close()
+
+    # -- rows ------------------------------------------------------------------------------------
+    def bytes_read(self) -> int:
+        """How far into the file the reader is (approximate for CSV; 0 for xlsx)."""
+        try:
+            return self._position()
+        except ValueError:  # file already closed
+            return self.size
+
+    @property
+    def kind(self) -> str:
+        return self.layout.kind
+
+    def __iter__(self) -> Iterator[OrderRecord | LineRecord | Rejection]:
+        parse = self._order_record if self.kind == ORDERS else self._line_record
+        width = len(self.layout.header)
+        replaced = 0
+        while True:
+            try:
+                line_no, cells = next(self._rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                yield Rejection(0, f"unreadable CSV after line {self.header_line}: {exc}")
+                break
+            if len(cells) != width:
+                if not any(c.strip() for c in cells):
+                    continue  # blank line
+                if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                    cells = cells[:width]
+                elif len(cells) < width and self.encoding == "xlsx":
+                    cells = cells + [""] * (width - len(cells))
+                else:
+                    yield Rejection(
+                        line_no,
+                        f"wrong column count: expected {width}, found {len(cells)} (an unquoted comma or a cut line?)",
+                        ",".join(cells),
+                    )
+                    continue
+            if any("\ufffd" in c for c in cells):
+                replaced += 1
+            try:
+                yield parse(line_no, cells)
+            except CellError as exc:
+                yield Rejection(line_no, str(exc), ",".join(cells))
+        if replaced:
+            self.warnings.append(f"{self.name}: {replaced} rows had bytes that are not valid {self.encoding}; they were kept with � in place")
+
+    def _extra(self, cells: list[str]) -> dict[str, str] | None:
+        extra = None
+        for index, name in self.layout.extras:
+            value = clean(cells[index])
+            if value and value not in ("0", "0.00"):
+                if extra is None:
+                    extra = {}
+                extra[name] = value
+        return extra
+
+    def _order_record(self, line_no: int, cells: list[str]) -> OrderRecord:
+        pos = self.layout.positions
+
+        def cell(name: str) -> str:
+            i = pos.get(name)
+            return clean(cells[i]) if i is not None else ""
+
+        order_no = parse_id(cell("order_no"), "订单编号")
+        if not order_no:
+            raise CellError("订单编号 is empty: a row without an order number cannot be stored")
+        zone = self.zone
+        status_text = cell("status_text") or None
+        close_reason = cell("close_reason") or None
+        if close_reason == "订单未关闭":
+            close_reason = None
+        paid_amount = parse_fen(cell("paid_amount"), "买家实际支付金额")
+        paid_at = to_utc(parse_local_time(cell("paid_at"), "订单付款时间"), zone)
+        status = order_status.from_export_wording(status_text, close_reason, paid=None if paid_at else False)
+        refunded = parse_refund_fen(cell("refunded_amount"), "退款金额")
+        if status == order_status.TRADE_CLOSED and not refunded:
+            refunded = paid_amount  # closed after payment means the refund succeeded in full
+        province, city, district, street = split_address(cell("address"))
+        waybill = cell("waybill")
+        waybills = tuple(w for w in waybill.replace("，", ",").replace(";", ",").replace(" ", ",").split(",") if w) if waybill else ()
+        return OrderRecord(
+            line_no=line_no,
+            order_no=order_no,
+            buyer_nick=cell("buyer_nick") or None,
+            status=status,
+            status_text=status_text,
+            close_reason=close_reason,
+            created_at=to_utc(parse_local_time(cell("created_at"), "订单创建时间"), zone),
+            paid_at=paid_at,
+            shipped_at=to_utc(parse_local_time(cell("shipped_at"), "发货时间"), zone),
+            finished_at=to_utc(parse_local_time(cell("finished_at"), "确认收货时间"), zone),
+            goods_amount=parse_fen(cell("goods_amount"), "买家应付货款"),
+            post_fee=parse_fen(cell("post_fee"), "买家应付邮费"),
+            total_amount=parse_fen(cell("total_amount"), "总金额"),
+            paid_amount=paid_amount,
+            refunded_amount=refunded,
+            item_count=parse_count(cell("item_count"), "宝贝总数量"),
+            title_summary=cell("title_summary") or None,
+            buyer_message=cell("buyer_message") or None,
+            seller_memo=cell("seller_memo") or None,
+            receiver_name=cell("receiver_name") or None,
+            receiver_phone=parse_id(cell("mobile") or cell("phone"), "联系手机") or None,
+            province=province,
+            city=city,
+            district=district,
+            street=street,
+            shipping_method=cell("shipping_method") or None,
+            invoice_title=cell("invoice_title") or None,
+            is_mobile=parse_flag(cell("is_mobile")),
+            waybills=waybills,
+            carrier=cell("carrier") or None,
+            shop_name=cell("shop_name") or None,
+            extra=self._extra(cells),
+        )
+
+    def _line_record(self, line_no: int, cells: list[str]) -> LineRecord:
+        pos = self.layout.positions
+
+        def cell(name: str) -> str:
+            i = pos.get(name)
+            return clean(cells[i]) if i is not None else ""
+
+        order_no = parse_id(cell("order_no"), "订单编号")
+        if not order_no:
+            raise CellError("订单编号 is empty: a line without an order number cannot be stored")
+        title = cell("title")
+        if not title:
+            raise CellError("标题 is empty: a line needs the item title")
+        status_text = cell("status_text") or None
+        quantity = parse_count(cell("quantity"), "购买数量")
+        return LineRecord(
+            line_no=line_no,
+            order_no=order_no,
+            sub_order_no=parse_id(cell("sub_order_no"), "子订单编号") or None,
+            title=title,
+            sku_properties=cell("sku_properties").strip('"') or None,
+            outer_id=cell("outer_id") or None,
+            item_id=parse_id(cell("item_id"), "商品ID") or None,
+            price=parse_fen(cell("price"), "价格"),
+            quantity=1 if quantity is None else quantity,
+            paid_amount=parse_fen(cell("paid_amount"), "买家实付金额"),
+            refund_status=cell("refund_status") or None,
+            refunded_amount=parse_refund_fen(cell("refunded_amount"), "退款金额"),
+            status=order_status.from_export_wording(status_text) if status_text else None,
+            status_text=status_text,
+            shipped_at=to_utc(parse_local_time(cell("shipped_at"), "发货时间"), self.zone),
+            extra=self._extra(cells),
+        )
+
+
+def open_export(path: Path | str, *, display_name: str | None = None, timezone: str = "Asia/Shanghai") -> ExportFile:
+    """Open an export for streaming; raises UnreadableExport naming the file when it cannot be read at all."""
+    return ExportFile(path, display_name=display_name, timezone=timezone)
+
+
+def read_all(data: bytes, name: str = "upload.csv") -> list[OrderRecord | LineRecord | Rejection]:
+    """Parse an in-memory export (tests and small uploads)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix or ".csv", delete=False) as tmp:
+        tmp.write(data)
+    try:
+        return list(open_export(tmp.name, display_name=name))
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
+
+
+__all__ = ["ExportFile", "LineRecord", "OrderRecord", "Rejection", "UnreadableExport", "open_export", "ORDERS", "LINES"]
