@@ -73,6 +73,9 @@ class FileImportResult:
         return self.error is None
 
 
+JSON_COLUMNS = frozenset({"extra"})
+
+
 def _rank_sql(column: str) -> str:
     whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
     return f"(CASE {column} {whens} ELSE -1 END)"
@@ -94,6 +97,13 @@ class _Sql:
     def json(self, value: dict | None):
         return None if value is None else json.dumps(value, ensure_ascii=False)
 
+    @staticmethod
+    def _changed(table: str, column: str) -> str:
+        new, old = f"excluded.{column}", f"{table}.{column}"
+        if column in JSON_COLUMNS:  # PostgreSQL's json type has no equality: compare the text
+            new, old = f"CAST({new} AS TEXT)", f"CAST({old} AS TEXT)"
+        return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
+
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
                where_changed: Sequence[str] = (), extra_where: str | None = None) -> str:
         marks = ", ".join([self.mark] * len(columns))
@@ -103,9 +113,7 @@ class _Sql:
         sql += "DO UPDATE SET " + ", ".join(f"{c} = {expr}" for c, expr in updates.items())
         conditions = []
         if where_changed:
-            conditions.append("(" + " OR ".join(
-                f"(excluded.{c} IS NOT NULL AND excluded.{c} IS DISTINCT FROM {table}.{c})" for c in where_changed
-            ) + ")")
+            conditions.append("(" + " OR ".join(self._changed(table, c) for c in where_changed) + ")")
         if extra_where:
             conditions.append(extra_where)
         if conditions:
