@@ -1,0 +1,105 @@
+"""The workbench application: pages, the REST API under /api, the Shopify webhook, sessions and static files."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from kefu import __version__
+from kefu.config import Settings
+from kefu.store.database import Store
+from kefu.web import i18n
+from kefu.web.api import router as api_router
+from kefu.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRequired, is_api_request, login_redirect_target, session_secret
+from kefu.web.i18n import language_of, translate
+from kefu.web.pages import routers as page_routers
+from kefu.web.templating import is_htmx, render
+
+STATIC_DIR = Path(__file__).parent / "static"
+WEBHOOK_MODULE = "kefu.web.webhooks.shopify"
+
+API_DESCRIPTION = """kefu 客服运营台 REST API.
+
+Authenticate with the workbench session cookie or HTTP Basic (`curl -u agent:password …`).
+Personal data (names, phones, addresses, e-mails) is masked unless you pass `?reveal=1`; every reveal is audited.
+"""
+
+
+def shopify_webhook_router():
+    """The Shopify webhook router when that module is installed, else None (it is written separately)."""
+    try:
+        module = importlib.import_module(WEBHOOK_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name in (WEBHOOK_MODULE, "kefu.web.webhooks"):
+            return None
+        raise
+    return getattr(module, "router", None)
+
+
+def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
+    """The workbench for one store. Everything but /login, /static, /lang and the webhook needs a log-in."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="kefu 客服运营台",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,  # our own /docs page renders the schema without any CDN
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(store, settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=False,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.include_router(i18n.router)
+    for router in page_routers:
+        app.include_router(router)
+    app.include_router(api_router)
+    webhooks = shopify_webhook_router()
+    if webhooks is not None:
+        app.include_router(webhooks)
+
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    return app
+
+
+async def _login_required(request: Request, exc: LoginRequired) -> Response:
+    if is_api_request(request):
+        return JSONResponse(
+            {"detail": "login required / 需要登录"}, status_code=401, headers={"WWW-Authenticate": 'Basic realm="kefu"'}
+        )
+    target = login_redirect_target(exc.next_path)
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """JSON for /api and for anything without a page; a friendly page for 403/404 in the workbench."""
+    wants_page = not is_api_request(request) and exc.status_code in (403, 404) and "session" in request.scope
+    if not wants_page or is_htmx(request):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    lang = language_of(request)
+    key = "error.forbidden" if exc.status_code == 403 else "error.not_found"
+    return render(
+        request,
+        "error.html",
+        {"heading": translate(lang, key), "message": translate(lang, key + "_text"), "shop_choice": None},
+        status_code=exc.status_code,
+    )
+
