@@ -1,7 +1,73 @@
-"""CLI commands: serve (placeholder until the capability lands)."""
+"""`kefu serve`: run the workbench with uvicorn; creates the owner on first run and, with --demo, a demo shop."""
+
+from __future__ import annotations
 
 import typer
+from rich.console import Console
+from sqlalchemy import func, select
+
+from kefu.cli.context import store_of
+from kefu.config import Settings
+from kefu.store.database import Store
+from kefu.store.tables import Order
+from kefu.web.auth import ensure_owner
+
+console = Console()
+
+
+def build_demo_if_empty(store: Store) -> bool:
+    """Build the demo shop when the database has no orders yet (True when built)."""
+    with store.session() as session:
+        if session.scalar(select(func.count()).select_from(Order)):
+            return False
+    from kefu.demo import build_demo_shop
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  console=console) as bar:
+        task = bar.add_task("生成演示店铺 / building the demo shop", total=1)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, description=f"演示店铺 / demo: {step}", completed=done, total=max(total, 1))
+
+        summary = build_demo_shop(store, progress=progress)
+    console.print(f"[green]✓[/green] 演示店铺已生成 / demo shop built: {summary}")
+    return True
+
+
+def announce_owner(store: Store, settings: Settings, *, demo: bool) -> None:
+    """Create the owner when no user exists and print how to log in (a generated password only this once)."""
+    with store.session() as session:
+        created = ensure_owner(session, settings, username="owner" if demo else None)
+    if created is None:
+        return
+    owner, password = created
+    console.print("[bold]首次启动：已创建店主账号 / first run: owner account created[/bold]")
+    console.print(f"  用户名 / username: [bold]{owner.username}[/bold]")
+    if password:
+        console.print(f"  密码 / password:  [bold]{password}[/bold]   （只显示这一次，请记下 / shown once, write it down）")
+    else:
+        console.print("  密码 / password:  KEFU_OWNER_PASSWORD")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / address to listen on"),
+        port: int = typer.Option(8000, "--port", help="端口 / port"),
+        demo: bool = typer.Option(False, "--demo", help="数据库为空时生成演示店铺 / build a demo shop into an empty database"),
+    ) -> None:
+        """启动客服工作台 / Run the workbench web server."""
+        import uvicorn
+
+        from kefu.web.app import create_app
+
+        store = store_of(ctx)
+        settings = Settings.from_env()
+        if demo:
+            build_demo_if_empty(store)
+        announce_owner(store, settings, demo=demo)
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        console.print(f"打开 / open: [bold link]http://{shown_host}:{port}/[/bold link]")
+        uvicorn.run(create_app(store, settings), host=host, port=port, log_level="info", proxy_headers=True)

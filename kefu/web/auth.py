@@ -265,9 +265,12 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
 
 
 def _same_origin(request: Request) -> bool:
+    """Whether a write comes from our own pages: its Origin (else Referer) names this host; scripts send neither."""
     origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin or origin == "null":
-        return origin is None
+    if origin is None:
+        return True
+    if origin == "null":
+        return False
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
@@ -288,10 +291,7 @@ def current_user(request: Request) -> SignedInUser:
             signed_in = _signed_in(user)
             valid = signed_in is not None and request.session.get("pw") == password_fingerprint(user.password_hash)
         if valid:
-            if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
-                raise HTTPException(status_code=403, detail="cross-origin request refused")
-            request.state.user = signed_in
-            return signed_in
+            return _accept(request, signed_in)
         request.session.clear()
     if is_api_request(request):
         credentials = _basic_credentials(request)
@@ -299,9 +299,16 @@ def current_user(request: Request) -> SignedInUser:
             with store.session() as session:
                 signed_in = _signed_in(authenticate(session, *credentials))
             if signed_in:
-                request.state.user = signed_in
-                return signed_in
+                return _accept(request, signed_in)
     raise LoginRequired(_next_path(request))
+
+
+def _accept(request: Request, user: SignedInUser) -> SignedInUser:
+    """Let the user through, unless a browser is sending a write from another site (CSRF)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_origin(request):
+        raise HTTPException(status_code=403, detail="cross-origin request refused / 拒绝跨站请求")
+    request.state.user = user
+    return user
 
 
 def require_owner(request: Request) -> SignedInUser:

@@ -2,4 +2,8 @@
 
 from fastapi import APIRouter
 
+from kefu.web.api import imports, orders
+
 router = APIRouter(prefix="/api")
+router.include_router(orders.router)
+router.include_router(imports.router)

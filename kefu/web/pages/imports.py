@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
@@ -14,42 +10,12 @@ from kefu.store.tables import ImportRejection, ImportRun, Shop
 from kefu.web.auth import SignedInUser, current_user
 from kefu.web.shop_choice import choose_shop
 from kefu.web.templating import render
+from kefu.web.uploads import ALLOWED_SUFFIXES, run_uploads
 
 router = APIRouter(include_in_schema=False)
 
 RUNS_SHOWN = 50
 REJECTIONS_SHOWN = 2000
-ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
-
-
-def safe_file_name(name: str | None, index: int) -> str:
-    """The uploaded file's own name without any directory part (the importer reads the kind from it)."""
-    base = Path((name or "").replace("\\", "/")).name.strip() or f"upload-{index}.csv"
-    return re.sub(r"[\x00-\x1f/]", "_", base)[:200]
-
-
-def save_uploads(files: list[UploadFile], folder: Path) -> tuple[list[Path], list[str]]:
-    """Write uploads into `folder` under their own names; returns the paths and the names the user gave them."""
-    paths, names = [], []
-    for index, upload in enumerate(files, start=1):
-        name = safe_file_name(upload.filename, index)
-        path = folder / f"{index:02d}" / name  # one sub-folder per file: two uploads may share a name
-        path.parent.mkdir()
-        with path.open("wb") as out:
-            while chunk := upload.file.read(1 << 20):
-                out.write(chunk)
-        paths.append(path)
-        names.append(name)
-    return paths, names
-
-
-def run_uploads(store, files: list[UploadFile], shop_name: str | None, created_by: str) -> list:
-    """Save the uploads to a temporary folder and run the 千牛 importer on them (the folder is removed after)."""
-    from kefu.services.import_orders import import_taobao_files
-
-    with tempfile.TemporaryDirectory(prefix="kefu-upload-") as tmp:
-        paths, names = save_uploads(files, Path(tmp))
-        return import_taobao_files(store, paths, shop_name, display_names=names, created_by=created_by)
 
 
 def recent_runs(session, limit: int = RUNS_SHOWN) -> list[tuple[ImportRun, str | None]]:

@@ -1,0 +1,187 @@
+"""Log-in, sessions, roles, passwords and the session secret."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from kefu.config import Settings
+from kefu.store.tables import AuditEntry, User
+from kefu.web.auth import (
+    UserError,
+    authenticate,
+    create_user,
+    ensure_owner,
+    hash_password,
+    session_secret,
+    set_active,
+    set_password,
+    verify_password,
+)
+
+
+def test_password_hash_is_salted_scrypt_and_verifies():
+    first, second = hash_password("s3cret-pass"), hash_password("s3cret-pass")
+    assert first.startswith("scrypt$16384$8$1$")
+    assert first != second  # a fresh salt every time
+    assert verify_password("s3cret-pass", first)
+    assert not verify_password("s3cret-pasS", first)
+    assert not verify_password("s3cret-pass", "garbage")
+
+
+def test_users_are_validated(store):
+    with store.session() as session:
+        create_user(session, "agent_01", "long-enough", role="agent")
+        with pytest.raises(UserError, match="已存在"):
+            create_user(session, "agent_01", "long-enough")
+        with pytest.raises(UserError, match="至少"):
+            create_user(session, "agent_02", "short")
+        with pytest.raises(UserError, match="owner 或 agent"):
+            create_user(session, "agent_03", "long-enough", role="admin")
+        with pytest.raises(UserError, match="用户名不合法"):
+            create_user(session, "a b", "long-enough")
+
+
+def test_authenticate_checks_password_and_active_flag(store):
+    with store.session() as session:
+        create_user(session, "owner1", "owner-pass-1", role="owner")
+        create_user(session, "agent1", "agent-pass-1")
+    with store.session() as session:
+        assert authenticate(session, "agent1", "agent-pass-1").last_login_at is not None
+        assert authenticate(session, "agent1", "wrong") is None
+        assert authenticate(session, "nobody", "agent-pass-1") is None
+        set_active(session, "agent1", False)
+        assert authenticate(session, "agent1", "agent-pass-1") is None
+        with pytest.raises(UserError, match="唯一的店主"):
+            set_active(session, "owner1", False)
+
+
+def test_first_owner_gets_a_generated_password_once(store):
+    with store.session() as session:
+        owner, password = ensure_owner(session, Settings())
+        assert owner.username == "owner" and owner.role == "owner"
+        assert password and len(password) >= 12
+        assert ensure_owner(session, Settings()) is None  # users exist: nothing happens
+    with store.session() as session:
+        assert authenticate(session, "owner", password) is not None
+
+
+def test_owner_from_environment_settings(store):
+    with store.session() as session:
+        owner, password = ensure_owner(session, Settings(owner_username="laoban", owner_password="from-env-123"))
+    assert password is None and owner.username == "laoban"
+    with store.session() as session:
+        assert authenticate(session, "laoban", "from-env-123") is not None
+
+
+def test_session_secret_is_generated_once_and_persisted(store):
+    first = session_secret(store, Settings())
+    assert len(first) >= 40
+    assert session_secret(store, Settings()) == first
+    assert session_secret(store, Settings(session_secret="given")) == "given"
+
+
+def test_pages_redirect_to_login_and_api_answers_401(anon):
+    page = anon.get("/orders?status=TRADE_FINISHED", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/login?next=/orders%3Fstatus%3DTRADE_FINISHED"
+    api = anon.get("/api/stats")
+    assert api.status_code == 401
+    assert api.headers["www-authenticate"].startswith("Basic")
+    htmx = anon.post("/reveal/order/x/receiver_phone", headers={"HX-Request": "true"})
+    assert htmx.headers.get("hx-redirect", "").startswith("/login")
+
+
+def test_login_page_is_chinese_and_failed_login_says_so(anon, users, web):
+    page = anon.get("/login")
+    assert page.status_code == 200
+    assert "登录" in page.text and 'lang="zh-CN"' in page.text
+    failed = web.log_in(anon, web.owner[0], "wrong-password")
+    assert failed.status_code == 401
+    assert "用户名或密码不正确" in failed.text
+    assert anon.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_goes_to_next_and_logout_ends_session(anon, users, store, web):
+    response = anon.post("/login", data={"username": web.agent[0], "password": web.agent[1], "next": "/orders"},
+                         follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/orders"
+    assert anon.get("/orders").status_code == 200
+    assert anon.post("/logout", follow_redirects=False).headers["location"] == "/login"
+    assert anon.get("/orders", follow_redirects=False).status_code == 303
+    with store.session() as session:
+        assert session.query(AuditEntry).filter_by(action="login").count() == 1
+
+
+def test_login_never_redirects_off_site(anon, users, web):
+    response = anon.post("/login", data={"username": web.agent[0], "password": web.agent[1], "next": "//evil.example/x"},
+                         follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_password_reset_ends_other_sessions(client, store, web):
+    assert client.get("/orders").status_code == 200
+    with store.session() as session:
+        set_password(session, web.owner[0], "a-new-password")
+    assert client.get("/orders", follow_redirects=False).status_code == 303
+
+
+def test_disabled_user_is_logged_out(agent, store, web):
+    with store.session() as session:
+        set_active(session, web.agent[0], False)
+    assert agent.get("/orders", follow_redirects=False).status_code == 303
+
+
+def test_tampered_session_cookie_is_ignored(users, web):
+    with web.new_client() as c:
+        web.log_in(c, *web.owner)
+        cookie = c.cookies.get("kefu_session")
+        c.cookies.clear()
+        c.cookies.set("kefu_session", cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB"))
+        assert c.get("/orders", follow_redirects=False).status_code == 303
+
+
+def test_http_basic_works_for_the_api_only(anon, users, web):
+    token = base64.b64encode(f"{web.agent[0]}:{web.agent[1]}".encode()).decode()
+    assert anon.get("/api/stats", headers={"Authorization": f"Basic {token}"}).status_code == 200
+    assert anon.get("/orders", headers={"Authorization": f"Basic {token}"}, follow_redirects=False).status_code == 303
+    bad = base64.b64encode(f"{web.agent[0]}:nope".encode()).decode()
+    assert anon.get("/api/stats", headers={"Authorization": f"Basic {bad}"}).status_code == 401
+
+
+def test_cross_origin_writes_are_refused(client):
+    response = client.post("/customers/x/notes", data={"body": "hi"}, headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403
+
+
+def test_agents_cannot_open_owner_pages(agent, client):
+    assert agent.get("/users").status_code == 403
+    assert agent.get("/audit").status_code == 403
+    assert client.get("/users").status_code == 200
+    assert client.get("/audit").status_code == 200
+
+
+def test_owner_adds_an_agent_on_the_users_page(client, store, web):
+    page = client.post("/users", data={"username": "xiaoli", "display_name": "小李", "role": "agent"})
+    assert page.status_code == 200
+    assert "xiaoli" in page.text
+    with store.session() as session:
+        user = session.query(User).filter_by(username="xiaoli").one()
+        assert user.role == "agent"
+    # the page shows the generated password once; it works for log-in
+    import re
+
+    password = re.search(r'id="new-password">([^<]+)<', page.text).group(1)
+    with web.new_client() as other:
+        assert web.log_in(other, "xiaoli", password).status_code == 303
+
+
+def test_language_switch_is_remembered_in_a_cookie(client):
+    assert "客户" in client.get("/orders").text
+    switched = client.get("/lang/en?next=/orders", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/orders"
+    english = client.get("/orders").text
+    assert "Customers" in english and 'lang="en"' in english
+    client.get("/lang/zh?next=/")
+    assert 'lang="zh-CN"' in client.get("/orders").text

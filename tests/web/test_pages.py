@@ -1,0 +1,146 @@
+"""The workbench pages: imports upload and runs, orders list and detail, users, audit, language, shop switch."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from kefu.services.shops import get_or_create_shop
+from kefu.store.tables import ImportRun, Order
+
+UPLOAD = "web_upload_ExportOrderList202503121030.csv"
+
+
+def text_of(html: str) -> str:
+    """The visible text of a page, whitespace collapsed (enough for assertions)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def upload(client, fixtures_dir, **form):
+    data = (fixtures_dir / "taobao" / UPLOAD).read_bytes()
+    return client.post("/imports", files=[("files", (UPLOAD, data, "text/csv"))], data=form)
+
+
+# ---------------------------------------------------------------- imports
+
+
+def test_upload_runs_the_importer_and_shows_the_rejected_row(client, fixtures_dir, store):
+    page = upload(client, fixtures_dir)
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert UPLOAD in text
+    assert "读取行数 6" in text and "成功 5" in text and "新增 5" in text and "拒绝 1" in text
+    # the rejected row: file, line and reason
+    assert re.search(rf"{re.escape(UPLOAD)} 6 买家实际支付金额 '5x.00'", text.replace("&#39;", "'"))
+    with store.session() as session:
+        run = session.scalar(select(ImportRun))
+        assert run.created_by == "boss" and run.rows_rejected == 1
+        assert session.scalar(select(Order).where(Order.order_no == "3901000000000000013")).buyer_nick == "tb_summer_rain"
+
+
+def test_upload_into_a_named_new_shop(client, fixtures_dir, store):
+    upload(client, fixtures_dir, new_shop_name="第二家店")
+    with store.session() as session:
+        order = session.scalar(select(Order).limit(1))
+        assert get_or_create_shop(session, "第二家店").id == order.shop_id
+
+
+def test_upload_without_files_or_of_the_wrong_type_is_refused(client):
+    empty = client.post("/imports", data={"shop_name": ""})
+    assert empty.status_code == 400 and "请先选择要导入的文件" in empty.text
+    wrong = client.post("/imports", files=[("files", ("photo.png", b"\x89PNG", "image/png"))])
+    assert wrong.status_code == 400 and "CSV 或 xlsx" in wrong.text
+
+
+def test_import_history_and_run_page_list_rejections(client, imported):
+    run_id = imported[0].run_id
+    history = client.get("/imports")
+    assert f"/imports/{run_id}" in history.text
+    detail = text_of(client.get(f"/imports/{run_id}").text)
+    assert "被拒绝的行" in detail and "5x.00" in detail
+    assert "138****0015" in detail and "13800000015" not in detail  # raw rows keep phones redacted
+    assert client.get("/imports/nope").status_code == 404
+
+
+# ---------------------------------------------------------------- orders
+
+
+def test_orders_list_filters_by_status_and_search(client, imported):
+    everything = text_of(client.get("/orders").text)
+    assert "3901000000000000011" in everything and "3901000000000000014" in everything
+    to_ship = text_of(client.get("/orders", params={"status": "WAIT_SELLER_SEND_GOODS,SELLER_CONSIGNED_PART"}).text)
+    assert "3901000000000000013" in to_ship and "3901000000000000011" not in to_ship
+    by_nick = text_of(client.get("/orders", params={"q": "小鹿"}).text)
+    assert "3901000000000000011" in by_nick and "3901000000000000012" in by_nick
+    assert "3901000000000000013" not in by_nick
+    by_number = text_of(client.get("/orders", params={"q": "3901000000000000014"}).text)
+    assert "zhangxy_66" in by_number and "tb_summer_rain" not in by_number
+
+
+def test_orders_table_is_an_htmx_fragment_and_paginates(client, imported):
+    fragment = client.get("/orders", params={"q": "小鹿"}, headers={"HX-Request": "true", "HX-Target": "orders-table"})
+    assert "<html" not in fragment.text and "3901000000000000011" in fragment.text
+    assert "共 2 条" in text_of(fragment.text)
+
+
+def test_orders_list_masks_receivers(client, imported):
+    page = client.get("/orders").text
+    assert "陈*" in page
+    assert "13800000011" not in page
+
+
+def test_order_detail_shows_message_memo_waybill_and_masked_receiver(client, imported, store):
+    with store.session() as session:
+        order = session.scalar(select(Order).where(Order.order_no == "3901000000000000011"))
+    page = client.get(f"/orders/{order.id}")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "周六前要到" in text and "老客送小样" in text
+    assert "75000000000011" in text and "中通快递" in text
+    assert "¥89.00" in text
+    assert "138****0011" in text and "13800000011" not in page.text
+    assert f'hx-post="/reveal/order/{order.id.replace(":", "%3A")}/receiver_phone"' in page.text
+    assert client.get("/orders/nope:1").status_code == 404
+
+
+# ---------------------------------------------------------------- shell
+
+
+def test_english_switch_translates_the_page(client, imported):
+    client.get("/lang/en")
+    text = text_of(client.get("/orders").text)
+    assert "Orders" in text and "Buyer message" in text and "Awaiting payment" in text
+    assert "订单编号" not in text
+
+
+def test_shop_switcher_appears_with_several_shops_and_switches(client, imported, store, fixtures_dir):
+    with store.session() as session:
+        other = get_or_create_shop(session, "另一家店")
+    page = client.get("/orders")
+    assert 'id="shop-select"' in page.text
+    switched = client.post("/shop", data={"shop_id": other.id, "next": "/orders"}, follow_redirects=False)
+    assert switched.headers["location"] == "/orders"
+    assert "没有符合条件的订单" in client.get("/orders").text
+
+
+def test_audit_page_lists_reveals_with_user_and_field(client, imported, store):
+    with store.session() as session:
+        order = session.scalar(select(Order).where(Order.order_no == "3901000000000000011"))
+    client.post(f"/reveal/order/{order.id}/receiver_phone")
+    text = text_of(client.get("/audit").text)
+    assert "查看隐私信息" in text and "收货手机" in text and "店主" in text
+
+
+def test_docs_page_lists_the_api_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/api/customers/{customer_id}" in page.text and "/api/imports" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/openapi.json").json()["info"]["title"].startswith("kefu")
+
+
+def test_static_assets_are_served_locally(anon):
+    assert anon.get("/static/vendor/htmx.min.js").status_code == 200
+    assert anon.get("/static/vendor/chart.umd.min.js").status_code == 200
+    assert anon.get("/static/css/kefu.css").status_code == 200
