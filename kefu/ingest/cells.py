@@ -17,6 +17,8 @@ def clean(cell: str) -> str:
     if not cell:
         return cell
     first = cell[0]
+    if first != "=" and first != "'":
+        return cell
     if first == "=":
         if cell.startswith('="'):
             cell = cell[2:-1] if cell.endswith('"') and len(cell) > 2 else cell[2:]
@@ -123,6 +125,27 @@ def to_utc(local: datetime | None, zone: tzinfo) -> datetime | None:
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone)
     return local.astimezone(timezone.utc)
+
+
+class LocalTimes:
+    """Export times in one shop timezone to UTC, fast: the zone's offset is looked up once per calendar day."""
+
+    def __init__(self, zone: tzinfo):
+        self.zone = zone
+        self._offsets: dict[str, timedelta] = {}
+
+    def utc(self, text: str, field: str) -> datetime | None:
+        """The UTC time of a local export time text (see parse_local_time), or None when empty."""
+        if not text:
+            return None
+        local = parse_local_time(text, field)
+        day = text[:10]
+        offset = self._offsets.get(day)
+        if offset is None:
+            offset = local.replace(tzinfo=self.zone).utcoffset() or timedelta(0)
+            if len(self._offsets) < 100_000:
+                self._offsets[day] = offset
+        return (local - offset).replace(tzinfo=timezone.utc)
 
 
 _TRUE_WORDS = frozenset({"是", "手机订单", "1", "true", "True", "Y", "y", "yes"})

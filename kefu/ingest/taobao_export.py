@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import operator
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,16 +15,15 @@ from zoneinfo import ZoneInfo
 from kefu.domain import order_status
 from kefu.ingest.cells import (
     CellError,
+    LocalTimes,
     clean,
     clean_header,
     parse_count,
     parse_fen,
     parse_flag,
     parse_id,
-    parse_local_time,
     parse_refund_fen,
     split_address,
-    to_utc,
 )
 
 ORDERS = "taobao_orders"
@@ -194,6 +194,18 @@ def sniff_encoding(head: bytes) -> str:
         return "gb18030"
 
 
+def _counting_errors(counter: list[int]) -> str:
+    """A codec error handler that replaces bad bytes with U+FFFD and counts them (never silent)."""
+    name = f"kefu-count-{id(counter)}"
+
+    def handler(exc: UnicodeDecodeError) -> tuple[str, int]:
+        counter[0] += 1
+        return "\ufffd", exc.end
+
+    codecs.register_error(name, handler)
+    return name
+
+
 def _is_xlsx(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(4) == b"PK\x03\x04"
@@ -225,6 +237,7 @@ class ExportFile:
         self.encoding: str | None = None
         self.warnings: list[str] = []
         self.size = self.path.stat().st_size
+        self._replaced = [0]
         self._position = lambda: 0
         if not self.path.exists():
             raise UnreadableExport(f"{self.name}: file not found")
@@ -254,7 +267,7 @@ class ExportFile:
         with open(self.path, "rb") as fh:
             head = fh.read(1 << 20)
         self.encoding = sniff_encoding(head)
-        fh = open(self.path, encoding=self.encoding, errors="replace", newline="")
+        fh = open(self.path, encoding=self.encoding, errors=_counting_errors(self._replaced), newline="")
         self._position = fh.buffer.tell
         try:
             reader = csv.reader(fh)
@@ -291,9 +304,12 @@ class ExportFile:
         return self.layout.kind
 
     def __iter__(self) -> Iterator[OrderRecord | LineRecord | Rejection]:
-        parse = self._order_record if self.kind == ORDERS else self._line_record
+        if self.kind == ORDERS:
+            parse, self._pick = self._order_record, self._picker(ORDER_COLUMNS)
+        else:
+            parse, self._pick = self._line_record, self._picker(LINE_COLUMNS)
+        self._times = LocalTimes(self.zone)
         width = len(self.layout.header)
-        replaced = 0
         while True:
             try:
                 line_no, cells = next(self._rows)
@@ -316,14 +332,14 @@ class ExportFile:
                         ",".join(cells),
                     )
                     continue
-            if any("\ufffd" in c for c in cells):
-                replaced += 1
             try:
                 yield parse(line_no, cells)
             except CellError as exc:
                 yield Rejection(line_no, str(exc), ",".join(cells))
-        if replaced:
-            self.warnings.append(f"{self.name}: {replaced} rows had bytes that are not valid {self.encoding}; they were kept with � in place")
+        if self._replaced[0]:
+            self.warnings.append(
+                f"{self.name}: {self._replaced[0]} byte sequences are not valid {self.encoding}; they were kept as �"
+            )
 
     def _extra(self, cells: list[str]) -> dict[str, str] | None:
         extra = None
@@ -335,97 +351,96 @@ class ExportFile:
                 extra[name] = value
         return extra
 
+    def _picker(self, columns: dict[str, tuple[str, ...]]):
+        """One C-level call that picks every known field's raw cell (missing fields read the empty cell at the end)."""
+        width = len(self.layout.header)
+        return operator.itemgetter(*[self.layout.positions.get(name, width) for name in columns])
+
     def _order_record(self, line_no: int, cells: list[str]) -> OrderRecord:
-        pos = self.layout.positions
-
-        def cell(name: str) -> str:
-            i = pos.get(name)
-            return clean(cells[i]) if i is not None else ""
-
-        order_no = parse_id(cell("order_no"), "订单编号")
+        cells.append("")
+        (order_no, buyer_nick, goods_amount, post_fee, total_amount, paid_amount, status_text, buyer_message,
+         receiver_name, address, shipping_method, mobile, phone, created_at, paid_at, title_summary, _kinds, waybill,
+         carrier, seller_memo, item_count, close_reason, invoice_title, is_mobile, refunded_amount, finished_at,
+         shipped_at, shop_name) = [clean(c) if c else c for c in self._pick(cells)]
+        order_no = parse_id(order_no, "订单编号")
         if not order_no:
             raise CellError("订单编号 is empty: a row without an order number cannot be stored")
-        zone = self.zone
-        status_text = cell("status_text") or None
-        close_reason = cell("close_reason") or None
+        times = self._times
         if close_reason == "订单未关闭":
-            close_reason = None
-        paid_amount = parse_fen(cell("paid_amount"), "买家实际支付金额")
-        paid_at = to_utc(parse_local_time(cell("paid_at"), "订单付款时间"), zone)
-        status = order_status.from_export_wording(status_text, close_reason, paid=None if paid_at else False)
-        refunded = parse_refund_fen(cell("refunded_amount"), "退款金额")
+            close_reason = ""
+        paid = parse_fen(paid_amount, "买家实际支付金额")
+        paid_time = times.utc(paid_at, "订单付款时间")
+        status = order_status.from_export_wording(status_text, close_reason, paid=None if paid_time else False)
+        refunded = parse_refund_fen(refunded_amount, "退款金额")
         if status == order_status.TRADE_CLOSED and not refunded:
-            refunded = paid_amount  # closed after payment means the refund succeeded in full
-        province, city, district, street = split_address(cell("address"))
-        waybill = cell("waybill")
-        waybills = tuple(w for w in waybill.replace("，", ",").replace(";", ",").replace(" ", ",").split(",") if w) if waybill else ()
+            refunded = paid  # closed after payment means the refund succeeded in full
+        province, city, district, street = split_address(address)
+        if waybill:
+            waybills = tuple(w for w in waybill.replace("，", ",").replace(";", ",").replace(" ", ",").split(",") if w)
+        else:
+            waybills = ()
         return OrderRecord(
             line_no=line_no,
             order_no=order_no,
-            buyer_nick=cell("buyer_nick") or None,
+            buyer_nick=buyer_nick or None,
             status=status,
-            status_text=status_text,
-            close_reason=close_reason,
-            created_at=to_utc(parse_local_time(cell("created_at"), "订单创建时间"), zone),
-            paid_at=paid_at,
-            shipped_at=to_utc(parse_local_time(cell("shipped_at"), "发货时间"), zone),
-            finished_at=to_utc(parse_local_time(cell("finished_at"), "确认收货时间"), zone),
-            goods_amount=parse_fen(cell("goods_amount"), "买家应付货款"),
-            post_fee=parse_fen(cell("post_fee"), "买家应付邮费"),
-            total_amount=parse_fen(cell("total_amount"), "总金额"),
-            paid_amount=paid_amount,
+            status_text=status_text or None,
+            close_reason=close_reason or None,
+            created_at=times.utc(created_at, "订单创建时间"),
+            paid_at=paid_time,
+            shipped_at=times.utc(shipped_at, "发货时间"),
+            finished_at=times.utc(finished_at, "确认收货时间"),
+            goods_amount=parse_fen(goods_amount, "买家应付货款"),
+            post_fee=parse_fen(post_fee, "买家应付邮费"),
+            total_amount=parse_fen(total_amount, "总金额"),
+            paid_amount=paid,
             refunded_amount=refunded,
-            item_count=parse_count(cell("item_count"), "宝贝总数量"),
-            title_summary=cell("title_summary") or None,
-            buyer_message=cell("buyer_message") or None,
-            seller_memo=cell("seller_memo") or None,
-            receiver_name=cell("receiver_name") or None,
-            receiver_phone=parse_id(cell("mobile") or cell("phone"), "联系手机") or None,
+            item_count=parse_count(item_count, "宝贝总数量"),
+            title_summary=title_summary or None,
+            buyer_message=buyer_message or None,
+            seller_memo=seller_memo or None,
+            receiver_name=receiver_name or None,
+            receiver_phone=parse_id(mobile or phone, "联系手机") or None,
             province=province,
             city=city,
             district=district,
             street=street,
-            shipping_method=cell("shipping_method") or None,
-            invoice_title=cell("invoice_title") or None,
-            is_mobile=parse_flag(cell("is_mobile")),
+            shipping_method=shipping_method or None,
+            invoice_title=invoice_title or None,
+            is_mobile=parse_flag(is_mobile),
             waybills=waybills,
-            carrier=cell("carrier") or None,
-            shop_name=cell("shop_name") or None,
-            extra=self._extra(cells),
+            carrier=carrier or None,
+            shop_name=shop_name or None,
+            extra=self._extra(cells) if self.layout.extras else None,
         )
 
     def _line_record(self, line_no: int, cells: list[str]) -> LineRecord:
-        pos = self.layout.positions
-
-        def cell(name: str) -> str:
-            i = pos.get(name)
-            return clean(cells[i]) if i is not None else ""
-
-        order_no = parse_id(cell("order_no"), "订单编号")
+        cells.append("")
+        (order_no, sub_order_no, title, price, quantity, outer_id, sku_properties, status_text, paid_amount,
+         refund_status, refunded_amount, item_id, shipped_at) = [clean(c) if c else c for c in self._pick(cells)]
+        order_no = parse_id(order_no, "订单编号")
         if not order_no:
             raise CellError("订单编号 is empty: a line without an order number cannot be stored")
-        title = cell("title")
         if not title:
             raise CellError("标题 is empty: a line needs the item title")
-        status_text = cell("status_text") or None
-        quantity = parse_count(cell("quantity"), "购买数量")
+        count = parse_count(quantity, "购买数量")
         return LineRecord(
             line_no=line_no,
             order_no=order_no,
-            sub_order_no=parse_id(cell("sub_order_no"), "子订单编号") or None,
+            sub_order_no=parse_id(sub_order_no, "子订单编号") or None,
             title=title,
-            sku_properties=cell("sku_properties").strip('"') or None,
-            outer_id=cell("outer_id") or None,
-            item_id=parse_id(cell("item_id"), "商品ID") or None,
-            price=parse_fen(cell("price"), "价格"),
-            quantity=1 if quantity is None else quantity,
-            paid_amount=parse_fen(cell("paid_amount"), "买家实付金额"),
-            refund_status=cell("refund_status") or None,
-            refunded_amount=parse_refund_fen(cell("refunded_amount"), "退款金额"),
+            sku_properties=sku_properties.strip('"') or None,
+            outer_id=outer_id or None,
+            item_id=parse_id(item_id, "商品ID") or None,
+            price=parse_fen(price, "价格"),
+            quantity=1 if count is None else count,
+            paid_amount=parse_fen(paid_amount, "买家实付金额"),
+            refund_status=refund_status or None,
+            refunded_amount=parse_refund_fen(refunded_amount, "退款金额"),
             status=order_status.from_export_wording(status_text) if status_text else None,
-            status_text=status_text,
-            shipped_at=to_utc(parse_local_time(cell("shipped_at"), "发货时间"), self.zone),
-            extra=self._extra(cells),
+            status_text=status_text or None,
+            shipped_at=self._times.utc(shipped_at, "发货时间"),
+            extra=self._extra(cells) if self.layout.extras else None,
         )
 
 

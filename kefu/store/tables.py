@@ -221,11 +221,10 @@ class Shipment(Base):
 
     __tablename__ = "shipments"
     __table_args__ = (
-        UniqueConstraint("order_id", "waybill_no", name="uq_shipments_order_waybill"),
         Index("ix_shipments_waybill", "shop_id", "waybill_no"),
     )
 
-    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "{order_id}:{waybill_no}"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "{order_id}:{waybill_no}": one row per parcel
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id"))
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
     carrier_name: Mapped[str | None] = mapped_column(String(60))  # 中通快递

@@ -265,8 +265,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=30), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_shipments_order_id_orders')),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_shipments_shop_id_shops')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments')),
-    sa.UniqueConstraint('order_id', 'waybill_no', name='uq_shipments_order_waybill')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments'))
     )
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.create_index('ix_shipments_waybill', ['shop_id', 'waybill_no'], unique=False)
