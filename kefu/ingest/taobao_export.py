@@ -194,6 +194,14 @@ def sniff_encoding(head: bytes) -> str:
         return "gb18030"
 
 
+def _cleaned(raw: tuple[str, ...]) -> list[str]:
+    """Every picked cell stripped; only the few with an Excel guard (`=` or `'` first) go through clean()."""
+    return [clean(c) if c[:1] in _GUARDS else c for c in map(str.strip, raw)]
+
+
+_GUARDS = frozenset({"=", "'"})
+
+
 def _counting_errors(counter: list[int]) -> str:
     """A codec error handler that replaces bad bytes with U+FFFD and counts them (never silent)."""
     name = f"kefu-count-{id(counter)}"
@@ -344,7 +352,9 @@ class ExportFile:
     def _extra(self, cells: list[str]) -> dict[str, str] | None:
         extra = None
         for index, name in self.layout.extras:
-            value = clean(cells[index])
+            value = cells[index].strip()
+            if value[:1] in _GUARDS:
+                value = clean(value)
             if value and value not in ("0", "0.00"):
                 if extra is None:
                     extra = {}
@@ -361,7 +371,7 @@ class ExportFile:
         (order_no, buyer_nick, goods_amount, post_fee, total_amount, paid_amount, status_text, buyer_message,
          receiver_name, address, shipping_method, mobile, phone, created_at, paid_at, title_summary, _kinds, waybill,
          carrier, seller_memo, item_count, close_reason, invoice_title, is_mobile, refunded_amount, finished_at,
-         shipped_at, shop_name) = [clean(c) if c else c for c in self._pick(cells)]
+         shipped_at, shop_name) = _cleaned(self._pick(cells))
         order_no = parse_id(order_no, "订单编号")
         if not order_no:
             raise CellError("订单编号 is empty: a row without an order number cannot be stored")
@@ -417,7 +427,7 @@ class ExportFile:
     def _line_record(self, line_no: int, cells: list[str]) -> LineRecord:
         cells.append("")
         (order_no, sub_order_no, title, price, quantity, outer_id, sku_properties, status_text, paid_amount,
-         refund_status, refunded_amount, item_id, shipped_at) = [clean(c) if c else c for c in self._pick(cells)]
+         refund_status, refunded_amount, item_id, shipped_at) = _cleaned(self._pick(cells))
         order_no = parse_id(order_no, "订单编号")
         if not order_no:
             raise CellError("订单编号 is empty: a line without an order number cannot be stored")
