@@ -86,7 +86,7 @@ def test_pages_redirect_to_login_and_api_answers_401(anon):
     page = anon.get("/orders?status=TRADE_FINISHED", follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=/orders%3Fstatus%3DTRADE_FINISHED"
-    api = anon.get("/api/stats")
+    api = anon.get("/api/orders")
     assert api.status_code == 401
     assert api.headers["www-authenticate"].startswith("Basic")
     htmx = anon.post("/reveal/order/x/receiver_phone", headers={"HX-Request": "true"})
@@ -100,7 +100,7 @@ def test_login_page_is_chinese_and_failed_login_says_so(anon, users, web):
     failed = web.log_in(anon, web.owner[0], "wrong-password")
     assert failed.status_code == 401
     assert "用户名或密码不正确" in failed.text
-    assert anon.get("/", follow_redirects=False).status_code == 303
+    assert anon.get("/orders", follow_redirects=False).status_code == 303
 
 
 def test_login_goes_to_next_and_logout_ends_session(anon, users, store, web):
@@ -144,15 +144,17 @@ def test_tampered_session_cookie_is_ignored(users, web):
 
 def test_http_basic_works_for_the_api_only(anon, users, web):
     token = base64.b64encode(f"{web.agent[0]}:{web.agent[1]}".encode()).decode()
-    assert anon.get("/api/stats", headers={"Authorization": f"Basic {token}"}).status_code == 200
+    assert anon.get("/api/orders", headers={"Authorization": f"Basic {token}"}).status_code == 200
     assert anon.get("/orders", headers={"Authorization": f"Basic {token}"}, follow_redirects=False).status_code == 303
     bad = base64.b64encode(f"{web.agent[0]}:nope".encode()).decode()
-    assert anon.get("/api/stats", headers={"Authorization": f"Basic {bad}"}).status_code == 401
+    assert anon.get("/api/orders", headers={"Authorization": f"Basic {bad}"}).status_code == 401
 
 
 def test_cross_origin_writes_are_refused(client):
-    response = client.post("/customers/x/notes", data={"body": "hi"}, headers={"Origin": "http://evil.example"})
+    response = client.post("/reveal/order/x/receiver_phone", headers={"Origin": "http://evil.example"})
     assert response.status_code == 403
+    same_site = client.post("/reveal/order/x/receiver_phone", headers={"Origin": "http://testserver"})
+    assert same_site.status_code == 404  # let through, and there is no such order
 
 
 def test_agents_cannot_open_owner_pages(agent, client):

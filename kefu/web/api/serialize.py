@@ -6,9 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from kefu.domain.privacy import mask_address, mask_name, mask_phone
+from kefu.domain.privacy import mask_address, mask_email, mask_name, mask_phone
 from kefu.services.orders_view import OrderDetail, OrderPage
-from kefu.store.tables import ImportRejection, ImportRun, Order, OrderLine, Shipment
+from kefu.store.tables import Customer, ImportRejection, ImportRun, Order, OrderLine, Shipment
 
 ORDER_PII = ("receiver_name", "receiver_phone", "receiver_address")
 ORDER_MASKS = {"receiver_name": mask_name, "receiver_phone": mask_phone, "receiver_address": mask_address}
@@ -143,3 +143,59 @@ def import_result_json(result: Any) -> dict[str, Any]:
         "rejections": [{"file": result.file_name, "line_no": r.line_no, "reason": r.reason} for r in result.rejections],
         "error": result.error,
     }
+
+
+CUSTOMER_MASKS = {"name": mask_name, "phone": mask_phone, "email": mask_email}
+# Keys that carry personal data wherever they appear in a 360 document.
+ANYWHERE_MASKS = {**ORDER_MASKS}
+
+
+def customer_json(customer: Customer, *, reveal: bool = False) -> dict[str, Any]:
+    """A customer as a list row: identity, region, profile, aggregates; name/phone/e-mail masked unless revealed."""
+    data = {
+        "id": customer.id,
+        "shop_id": customer.shop_id,
+        "platform": customer.platform,
+        "buyer_nick": customer.buyer_nick,
+        "province": customer.province,
+        "city": customer.city,
+        "district": customer.district,
+        "gender": customer.gender,
+        "birthday": when(customer.birthday),
+        "hobbies": customer.hobbies,
+        "personality_type": customer.personality_type,
+        "marketing_consent": customer.marketing_consent,
+        "orders_count": customer.orders_count,
+        "paid_orders_count": customer.paid_orders_count,
+        "total_spent": money(customer.total_spent),
+        "first_order_at": when(customer.first_order_at),
+        "last_order_at": when(customer.last_order_at),
+        "value_tier": customer.value_tier,
+    }
+    for field, mask in CUSTOMER_MASKS.items():
+        value = getattr(customer, field)
+        data[field] = value if reveal else mask(value)
+    data["pii_masked"] = not reveal
+    return data
+
+
+def mask_360(document: Any, *, top: bool = True) -> Any:
+    """The 360 JSON with personal fields masked: the customer's name/phone/e-mail, every receiver_* field."""
+    if isinstance(document, list):
+        return [mask_360(item, top=False) for item in document]
+    if not isinstance(document, dict):
+        return document
+    masked = {}
+    for key, value in document.items():
+        if key in ANYWHERE_MASKS and isinstance(value, str):
+            masked[key] = ANYWHERE_MASKS[key](value)
+        elif (top or key == "customer") and isinstance(value, dict):
+            masked[key] = {k: (CUSTOMER_MASKS[k](v) if k in CUSTOMER_MASKS and isinstance(v, str) else mask_360(v, top=False))
+                           for k, v in value.items()}
+        elif top and key in CUSTOMER_MASKS and isinstance(value, str):
+            masked[key] = CUSTOMER_MASKS[key](value)
+        else:
+            masked[key] = mask_360(value, top=False)
+    if top:
+        masked["pii_masked"] = True
+    return masked

@@ -1,0 +1,106 @@
+"""Browser fixtures: the workbench served by uvicorn on a free loopback port, and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path("/tmp/kefu-shots")
+OWNER = ("owner", "browser-owner-pass")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def owner_login() -> tuple[str, str]:
+    return OWNER
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is required in CI")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory):
+    """A running workbench on a fresh SQLite database with one owner; yields its base URL."""
+    import uvicorn
+
+    from kefu.config import Settings
+    from kefu.store.database import Store
+    from kefu.web import create_app
+    from kefu.web.auth import create_user
+
+    path = tmp_path_factory.mktemp("browser") / "kefu.db"
+    store = Store(f"sqlite:///{path}")
+    with store.session() as session:
+        create_user(session, *OWNER, role="owner", display_name="店主")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(store, Settings()), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the workbench did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shoot():
+    """Save a full-page screenshot as /tmp/kefu-shots/<name>.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        target = SHOTS / f"{name}.png"
+        page.screenshot(path=str(target), full_page=True)
+        return target
+
+    return take
