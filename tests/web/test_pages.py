@@ -144,3 +144,39 @@ def test_static_assets_are_served_locally(anon):
     assert anon.get("/static/vendor/htmx.min.js").status_code == 200
     assert anon.get("/static/vendor/chart.umd.min.js").status_code == 200
     assert anon.get("/static/css/kefu.css").status_code == 200
+
+
+# ---------------------------------------------------------------- translations
+
+
+def test_both_catalogs_have_the_same_keys_and_every_used_key_exists():
+    from pathlib import Path
+
+    from kefu.domain import order_status
+    from kefu.web import i18n
+    from kefu.web.auth import ROLES
+    from kefu.web.reveal import REVEALABLE
+
+    zh, en = i18n.catalog("zh"), i18n.catalog("en")
+    assert set(zh) == set(en)
+    assert all(value.strip() for value in [*zh.values(), *en.values()])
+    web_dir = Path(i18n.__file__).parent
+    sources = [p.read_text(encoding="utf-8") for p in [*web_dir.rglob("*.html"), *web_dir.rglob("pages/*.py")]]
+    used = {key for text in sources for key in re.findall(r"\bt\(['\"]([a-z_]+\.[a-z_.0-9]*[a-z_0-9])['\"]", text)}
+    used |= {key for text in sources for key in re.findall(r"['\"]((?:tab|imports|customer|login)\.[a-z_]+)['\"]", text)}
+    used -= {"login.html"}
+    assert used - set(zh) == set()
+    dynamic = {f"status.{s}" for s in order_status.ALL} | {f"role.{r}" for r in ROLES}
+    dynamic |= {f"tier.{t}" for t in ("top", "middle", "low", "none")}
+    dynamic |= {f"field.{f}" for _, fields in REVEALABLE.values() for f in fields}
+    dynamic |= {f"audit.kind.{k}" for k in (*REVEALABLE, "user")}
+    dynamic |= {f"customers.by.{o}" for o in ("total_spent", "last_order_at", "orders_count")}
+    assert dynamic - set(zh) == set()
+
+
+def test_translate_fills_placeholders_and_falls_back():
+    from kefu.web.i18n import translate
+
+    assert translate("zh", "pager.summary", total=3, page=1, pages=1) == "共 3 条 · 第 1/1 页"
+    assert translate("en", "pager.summary", total=3, page=1, pages=1) == "3 in all · page 1 of 1"
+    assert translate("en", "no.such.key") == "no.such.key"
