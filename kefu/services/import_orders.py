@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, text
 
 from kefu.config import shop_rules
 from kefu.domain import order_status
-from kefu.domain.carriers import carrier_code
 from kefu.domain.privacy import redact_phones
-from kefu.ids import customer_id as make_customer_id
 from kefu.ids import new_id, stable_id
-from kefu.ingest.taobao_export import (
-    LINES,
-    ORDERS,
-    ExportFile,
-    LineRecord,
-    OrderRecord,
-    Rejection,
-    UnreadableExport,
-    open_export,
+from kefu.ingest.taobao_export import LINES, ORDERS, ExportFile, Rejection, UnreadableExport, open_export
+from kefu.services.import_rows import (
+    CUSTOMER_COLUMNS,
+    LINE_COLUMNS,
+    LINE_PRODUCT_SLOT,
+    ORDER_COLUMNS,
+    SHIPMENT_COLUMNS,
+    STUB_ORDER_COLUMNS,
+    RowBatch,
+    RowMaker,
+    row_batches,
 )
+from kefu.services.import_worker import PARALLEL_FROM_BYTES, batches_from_background
 from kefu.services.shops import get_or_create_shop
 from kefu.store.database import Store
 from kefu.store.tables import ImportRun, Shop
@@ -82,20 +82,11 @@ def _rank_sql(column: str) -> str:
 
 
 class _Sql:
-    """Dialect details for raw executemany: placeholders and how times and JSON are passed."""
+    """Dialect details for raw executemany: placeholders and upsert statements."""
 
     def __init__(self, conn: Connection):
         self.sqlite = conn.dialect.name == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
-
-    def time(self, value: datetime | None):
-        if value is None:
-            return None
-        naive = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
-
-    def json(self, value: dict | None):
-        return None if value is None else json.dumps(value, ensure_ascii=False)
 
     @staticmethod
     def _changed(table: str, column: str) -> str:
@@ -121,24 +112,12 @@ class _Sql:
         return sql
 
 
-ORDER_INSERT_COLUMNS = (
-    "id", "shop_id", "platform", "order_no", "customer_id", "buyer_nick", "status", "status_text", "close_reason",
-    "created_at", "paid_at", "shipped_at", "finished_at", "goods_amount", "post_fee", "total_amount", "paid_amount",
-    "refunded_amount", "currency", "item_count", "title_summary", "buyer_message", "seller_memo", "receiver_name",
-    "receiver_phone", "receiver_province", "receiver_city", "receiver_district", "receiver_address", "shipping_method",
-    "invoice_title", "is_mobile", "source", "extra", "updated_at",
-)
 # Columns a newer export may change on a known order; a column the newer layout lacks keeps its value.
 ORDER_UPDATABLE = (
     "customer_id", "buyer_nick", "status_text", "close_reason", "created_at", "paid_at", "shipped_at", "finished_at",
     "goods_amount", "post_fee", "total_amount", "paid_amount", "refunded_amount", "item_count", "title_summary",
     "buyer_message", "seller_memo", "receiver_name", "receiver_phone", "receiver_province", "receiver_city",
     "receiver_district", "receiver_address", "shipping_method", "invoice_title", "is_mobile", "extra",
-)
-
-LINE_INSERT_COLUMNS = (
-    "id", "shop_id", "order_id", "line_no", "sub_order_no", "product_id", "title", "sku_properties", "outer_id",
-    "price", "quantity", "paid_amount", "refund_status", "refunded_amount", "status", "extra",
 )
 LINE_UPDATABLE = ("sub_order_no", "product_id", "price", "quantity", "paid_amount", "refund_status", "refunded_amount",
                   "status", "extra")
@@ -162,21 +141,22 @@ class _ProductIndex:
             if value:
                 self.by_key.setdefault(f"{prefix}:{value}", pid)
 
-    def product_for(self, line: LineRecord) -> str:
-        for prefix, value in (("i", line.item_id), ("o", line.outer_id), ("t", line.title)):
+    def product_for(self, item_id: str | None, outer_id: str | None, title: str, price: int | None) -> str:
+        """The product a line belongs to: matched by item id, outer id or title, else a new one."""
+        for prefix, value in (("i", item_id), ("o", outer_id), ("t", title)):
             if value:
                 pid = self.by_key.get(f"{prefix}:{value}")
                 if pid:
                     return pid
-        key = line.item_id or line.outer_id or line.title
+        key = item_id or outer_id or title
         pid = stable_id("product", self.shop_id, key)
-        self._remember(pid, line.item_id, line.outer_id, line.title)
-        self.pending.append((pid, self.shop_id, key, line.item_id, line.outer_id, line.title[:300], line.price))
+        self._remember(pid, item_id, outer_id, title)
+        self.pending.append((pid, self.shop_id, key, item_id, outer_id, title, price))
         return pid
 
 
 class _FileImporter:
-    """Moves one export file's records into the store inside one transaction."""
+    """Writes one export file's row batches into the store inside one transaction."""
 
     def __init__(self, conn: Connection, shop: Shop, export: ExportFile, result: FileImportResult):
         self.conn = conn
@@ -184,35 +164,32 @@ class _FileImporter:
         self.export = export
         self.result = result
         self.sql = _Sql(conn)
-        self.now = self.sql.time(datetime.now(timezone.utc))
+        self.started = datetime.now(timezone.utc)
+        # SQLite checks the order foreign key at commit, so orphan lines get their orders set-based at the end.
+        self.maker = RowMaker(self.shop_id, sqlite=self.sql.sqlite, now=self.started, stub_orders=not self.sql.sqlite)
         self.rejections: list[tuple] = []
         self.affected = 0
+        self._products: _ProductIndex | None = None
         self._order_sql = self.sql.upsert(
-            "orders", ORDER_INSERT_COLUMNS, "(id)",
+            "orders", ORDER_COLUMNS, "(id)",
             {"status": "excluded.status", "updated_at": "excluded.updated_at",
              **{c: f"COALESCE(excluded.{c}, orders.{c})" for c in ORDER_UPDATABLE}},
             where_changed=("status", *ORDER_UPDATABLE),
             extra_where=f"{_rank_sql('excluded.status')} >= {_rank_sql('orders.status')}",
         )
         self._customer_sql = self.sql.upsert(
-            "customers",
-            ("id", "shop_id", "platform", "buyer_key", "buyer_nick", "province", "city", "district", "orders_count",
-             "paid_orders_count", "total_spent", "marketing_consent", "created_at"),
-            "(shop_id, platform, buyer_key)",
+            "customers", CUSTOMER_COLUMNS, "(shop_id, platform, buyer_key)",
             {"province": "excluded.province", "city": "excluded.city", "district": "excluded.district"},
             extra_where="customers.province IS NULL AND excluded.province IS NOT NULL",
         )
         self._shipment_sql = self.sql.upsert(
-            "shipments", ("id", "shop_id", "order_id", "carrier_name", "carrier_code", "waybill_no", "shipped_at"), "(id)",
+            "shipments", SHIPMENT_COLUMNS, "(id)",
             {c: f"COALESCE(excluded.{c}, shipments.{c})" for c in ("carrier_name", "carrier_code", "shipped_at")},
             where_changed=("carrier_name", "carrier_code", "shipped_at"),
         )
-        self._stub_order_sql = self.sql.upsert(
-            "orders", ("id", "shop_id", "platform", "order_no", "status", "status_text", "currency", "source", "updated_at"),
-            "(id)", None,
-        )
+        self._stub_order_sql = self.sql.upsert("orders", STUB_ORDER_COLUMNS, "(id)", None)
         self._line_sql = self.sql.upsert(
-            "order_lines", LINE_INSERT_COLUMNS, "(id)",
+            "order_lines", LINE_COLUMNS, "(id)",
             {c: f"COALESCE(excluded.{c}, order_lines.{c})" for c in LINE_UPDATABLE},
             where_changed=LINE_UPDATABLE,
         )
@@ -223,8 +200,7 @@ class _FileImporter:
             f"INSERT INTO import_rejections (run_id, line_no, reason, raw) VALUES ({', '.join([self.sql.mark] * 4)})"
         )
 
-    # -- shared --------------------------------------------------------------------------------------
-    def _executemany(self, sql: str, rows: list[tuple]) -> int:
+    def _executemany(self, sql: str, rows: list) -> int:
         if not rows:
             return 0
         cursor = self.conn.exec_driver_sql(sql, rows)
@@ -236,40 +212,54 @@ class _FileImporter:
             self.result.rejections.append(rejection)
         raw = redact_phones(rejection.raw[:2000]) if rejection.raw else None
         self.rejections.append((self.result.run_id, rejection.line_no, rejection.reason, raw))
-        log.warning("%s:%s: %s", self.result.file_name, rejection.line_no, rejection.reason)
+        log.warning("%s:%s: %s", self.result.file_name, rejection.line_no, redact_phones(rejection.reason))
 
     def _count(self, table: str) -> int:
         return self.conn.execute(text(f"SELECT count(*) FROM {table} WHERE shop_id = :s"), {"s": self.shop_id}).scalar_one()
 
+    def _batches(self) -> Iterator[RowBatch]:
+        if self.export.size >= PARALLEL_FROM_BYTES and self.export.encoding != "xlsx":
+            return batches_from_background(self.export.path, self.export.name, self.export.zone.key, self.maker,
+                                           self.started, BATCH_ROWS)
+        return row_batches(self.export, self.maker, BATCH_ROWS)
+
     def run(self, progress: Progress | None) -> None:
-        table = "orders" if self.export.kind == ORDERS else "order_lines"
+        lines = self.export.kind == LINES
+        table = "order_lines" if lines else "orders"
         before = self._count(table)
-        flush = self._flush_orders if self.export.kind == ORDERS else self._flush_lines
-        batch: list = []
-        for item in self.export:
-            if isinstance(item, Rejection):
-                self.result.rows_read += 1 if item.line_no else 0
-                self._reject(item)
-                continue
-            self.result.rows_read += 1
-            batch.append(item)
-            if len(batch) >= BATCH_ROWS:
-                flush(batch)
-                batch = []
-                if progress:
-                    progress(self.result.file_name, self.export.bytes_read(), self.export.size)
-        flush(batch)
-        if self.export.kind == LINES and self.sql.sqlite:
+        for batch in self._batches():
+            self.result.rows_read += batch.rows_read
+            for rejection in batch.rejections:
+                self._reject(rejection)
+            self._write_lines(batch) if lines else self._write_orders(batch)
+            self.result.warnings.extend(batch.warnings)
+            if progress:
+                progress(self.result.file_name, batch.bytes_read, self.export.size)
+        if lines and self.sql.sqlite:
             self._add_orders_for_orphan_lines()
         self._executemany(self._rejection_sql, self.rejections)
-        self.rejections = []
-        self.result.warnings.extend(self.export.warnings)
         after = self._count(table)
         self.result.rows_landed = self.result.rows_read - self.result.rows_rejected
         self.result.rows_new = after - before
         self.result.rows_updated = max(0, self.affected - self.result.rows_new)
-        if progress:
-            progress(self.result.file_name, self.export.size, self.export.size)
+
+    def _write_orders(self, batch: RowBatch) -> None:
+        self._executemany(self._customer_sql, batch.customers)
+        self.affected += self._executemany(self._order_sql, batch.orders)
+        self._executemany(self._shipment_sql, batch.shipments)
+
+    def _write_lines(self, batch: RowBatch) -> None:
+        if self._products is None:
+            self._products = _ProductIndex(self.conn, self.shop_id)
+        products = self._products
+        rows = []
+        for row, (item_id, outer_id, title, price) in zip(batch.lines, batch.line_products):
+            row[LINE_PRODUCT_SLOT] = products.product_for(item_id, outer_id, title, price)
+            rows.append(tuple(row))
+        self._executemany(self._stub_order_sql, batch.stub_orders)
+        self._executemany(self._product_sql, products.pending)
+        products.pending = []
+        self.affected += self._executemany(self._line_sql, rows)
 
     def _add_orders_for_orphan_lines(self) -> None:
         """Lines whose order report has not been imported yet get an order row that report will complete later."""
@@ -280,66 +270,8 @@ class _FileImporter:
                 "'taobao_export', :now FROM order_lines AS l LEFT JOIN orders AS o ON o.id = l.order_id "
                 "WHERE l.shop_id = :s AND o.id IS NULL GROUP BY l.order_id"
             ),
-            {"s": self.shop_id, "cut": len(self.shop_id) + 2, "now": self.now},
+            {"s": self.shop_id, "cut": len(self.shop_id) + 2, "now": self.maker.now},
         )
-
-    # -- order report --------------------------------------------------------------------------------
-    def _flush_orders(self, batch: list[OrderRecord]) -> None:
-        if not batch:
-            return
-        sql, shop_id = self.sql, self.shop_id
-        customers: dict[str, tuple] = {}
-        orders: dict[str, tuple] = {}
-        shipments: list[tuple] = []
-        for r in batch:
-            cid = None
-            if r.buyer_nick:
-                cid = make_customer_id(shop_id, "taobao", r.buyer_nick)
-                if cid not in customers:
-                    customers[cid] = (cid, shop_id, "taobao", r.buyer_nick, r.buyer_nick, r.province, r.city, r.district,
-                                      0, 0, 0, False, self.now)
-            oid = f"{shop_id}:{r.order_no}"
-            orders[oid] = (
-                oid, shop_id, "taobao", r.order_no, cid, r.buyer_nick, r.status, r.status_text, r.close_reason,
-                sql.time(r.created_at), sql.time(r.paid_at), sql.time(r.shipped_at), sql.time(r.finished_at),
-                r.goods_amount, r.post_fee, r.total_amount, r.paid_amount, r.refunded_amount, "CNY", r.item_count,
-                r.title_summary, r.buyer_message, r.seller_memo, r.receiver_name, r.receiver_phone, r.province, r.city,
-                r.district, r.street, r.shipping_method, r.invoice_title, r.is_mobile, "taobao_export",
-                sql.json(r.extra), self.now,
-            )
-            for waybill in r.waybills:
-                shipments.append((f"{oid}:{waybill}", shop_id, oid, r.carrier, carrier_code(r.carrier), waybill,
-                                  sql.time(r.shipped_at)))
-        self._executemany(self._customer_sql, list(customers.values()))
-        self.affected += self._executemany(self._order_sql, list(orders.values()))
-        self._executemany(self._shipment_sql, shipments)
-
-    # -- line-item report ----------------------------------------------------------------------------
-    def _flush_lines(self, batch: list[LineRecord]) -> None:
-        if not batch:
-            return
-        sql, shop_id = self.sql, self.shop_id
-        if not hasattr(self, "_products"):
-            self._products = _ProductIndex(self.conn, shop_id)
-        products = self._products
-        stubs: dict[str, tuple] = {}
-        lines: dict[str, tuple] = {}
-        deferred = self.sql.sqlite  # SQLite checks the order foreign key at commit; stubs are added set-based then
-        for r in batch:
-            oid = f"{shop_id}:{r.order_no}"
-            if not deferred and oid not in stubs:
-                stubs[oid] = (oid, shop_id, "taobao", r.order_no, r.status or order_status.UNKNOWN, r.status_text, "CNY",
-                              "taobao_export", self.now)
-            line_id = f"{oid}#{stable_id(r.title, r.sku_properties or '', r.outer_id or '')[:12]}"
-            lines[line_id] = (
-                line_id, shop_id, oid, r.line_no, r.sub_order_no, products.product_for(r), r.title[:300], r.sku_properties,
-                r.outer_id, r.price, r.quantity, r.paid_amount, r.refund_status, r.refunded_amount, r.status,
-                sql.json(r.extra),
-            )
-        self._executemany(self._stub_order_sql, list(stubs.values()))
-        self._executemany(self._product_sql, products.pending)
-        products.pending = []
-        self.affected += self._executemany(self._line_sql, list(lines.values()))
 
 
 def _refund_totals_from_lines(conn: Connection, shop_id: str) -> None:

@@ -190,3 +190,17 @@ def test_new_xlsx_line_layout_with_refunds_and_numeric_cells(store, tmp_path):
         wang = s.scalar(select(Customer).where(Customer.buyer_nick == "wangxm_88"))
         assert wang.total_spent == Decimal("50.00")  # 168 paid - 118 refunded
         assert s.scalar(select(Product.platform_item_id).where(Product.title == "保温杯替换杯盖")) == "612345678902"
+
+
+def test_large_files_read_in_a_background_process_give_the_same_result(store, tmp_path, monkeypatch):
+    import kefu.services.import_orders as importer
+
+    monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 0)  # every file counts as large
+    path = write(tmp_path / "ExportOrderList202503121030.csv", [ORDER_HEADER, order_row("3876512093841527761"),
+                                                                order_row("", nick="x"), order_row("3876512093841527762")])
+    [result] = import_taobao_files(store, [path, ], "店")
+    assert (result.rows_read, result.rows_new, result.rows_rejected) == (3, 2, 1)
+    assert result.rejections[0].line_no == 3
+    lines = write(tmp_path / "d.csv", [LEGACY_LINE_HEADER, '="3876512093841527761",T恤,59.00,1,,,,,"买家已付款，等待卖家发货",TX-1'])
+    [line_result] = import_taobao_files(store, [lines], "店")
+    assert line_result.rows_new == 1 and count(store, OrderLine) == 1
