@@ -120,16 +120,45 @@ def beijing_time(moment: datetime | None) -> str:
         return ""
     if moment.tzinfo is not None:
         moment = moment.astimezone(BEIJING).replace(tzinfo=None)
-    return moment.isoformat(" ", "seconds")
+    return _naive_time(moment)
+
+
+_money_texts: dict[Decimal, str] = {}
+_day_texts: dict[int, str] = {}
+_clock_texts: list[str] = []
 
 
 def money(amount: Decimal | None) -> str:
-    return "" if amount is None else f"{amount:.2f}"
+    """`59.00`: two decimals, as exports print yuan (formatted once per distinct amount; exports repeat prices)."""
+    if amount is None:
+        return ""
+    text = _money_texts.get(amount)
+    if text is None:
+        if len(_money_texts) > 200_000:
+            _money_texts.clear()
+        text = _money_texts[amount] = f"{amount:.2f}"
+    return text
+
+
+def _naive_time(moment: datetime) -> str:
+    """`yyyy-MM-dd HH:mm:ss` from cached day and clock texts: isoformat is slow for a million rows."""
+    if not _clock_texts:
+        _clock_texts.extend(f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60))
+    ordinal = moment.toordinal()
+    day = _day_texts.get(ordinal)
+    if day is None:
+        day = _day_texts[ordinal] = moment.date().isoformat()
+    return day + " " + _clock_texts[moment.hour * 3600 + moment.minute * 60 + moment.second]
+
+
+def _needs_quotes(text: str) -> bool:
+    """A comma, quote or line break inside (plain `in` checks beat a regex on CJK text)."""
+    return "," in text or '"' in text or "\n" in text or "\r" in text
 
 
 def _csv_text(text: str) -> str:
-    """A free-text cell, quoted only when it has to be (comma, quote or line break inside)."""
-    if "," in text or '"' in text or "\n" in text or "\r" in text:
+    """A text cell, quoted only when it has to be (comma, quote or line break inside)."""
+    if _needs_quotes(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -138,71 +167,53 @@ def _excel_text(text: str) -> str:
     """The `="…"` guard 千牛 puts around long numbers and titles so Excel keeps them as text."""
     if not text:
         return ""
-    if "," in text or '"' in text or "\n" in text or "\r" in text:
+    if _needs_quotes(text):
         return '"=""' + text.replace('"', '""') + '"""'
     return '="' + text + '"'
 
 
 def _apostrophe(phone: str) -> str:
     """Phones carry a leading `'` in the export, another Excel text guard."""
-    return "'" + phone if phone else ""
+    return "'" + _csv_text(phone) if phone else ""
 
 
-def order_report_cells(row: OrderRow) -> list[str]:
-    """The order row as the CSV cells of ORDER_REPORT_HEADER (already quoted where needed)."""
+def _time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        return _naive_time(moment)
+    return beijing_time(moment)
+
+
+def order_report_line(row: OrderRow) -> str:
+    """The order row as one CSV line of ORDER_REPORT_HEADER (no line ending), quirks and quoting applied."""
     titles = TITLE_JOIN.join(row.titles)
-    return [
-        _excel_text(row.order_no),
-        _csv_text(row.buyer_nick),
-        row.alipay_account,
-        money(row.goods_amount),
-        money(row.post_fee),
-        "0",
-        money(row.total_amount),
-        "0",
-        money(row.paid_amount),
-        "0",
-        row.status_text,
-        _csv_text(row.buyer_message),
-        _csv_text(row.receiver_name),
-        _csv_text(row.receiver_address),
-        row.shipping_method,
-        _apostrophe(row.phone),
-        _apostrophe(row.mobile),
-        beijing_time(row.created_at),
-        beijing_time(row.paid_at),
-        _excel_text(titles),
-        str(len(row.titles) if row.item_kinds is None else row.item_kinds),
-        _excel_text(row.waybill_no),
-        row.carrier,
-        _csv_text(row.seller_memo),
-        str(row.item_count),
-        row.shop_id,
-        _csv_text(row.shop_name),
-        row.close_reason,
-        "0.00",
-        "0.00",
-        _csv_text(row.invoice_title),
-        MOBILE_ORDER if row.is_mobile else "",
-        money(row.refunded_amount),
-        beijing_time(row.finished_at),
-        beijing_time(row.shipped_at),
-    ]
+    texts = (row.buyer_nick, row.alipay_account, row.status_text, row.buyer_message, row.receiver_name,
+             row.receiver_address, row.shipping_method, row.carrier, row.seller_memo, row.shop_id, row.shop_name,
+             row.close_reason, row.invoice_title)
+    # One search over all text cells: when none needs quoting (nearly always), skip quoting cell by cell.
+    q, m = (_csv_text if _needs_quotes("".join(texts)) else str), money
+    kinds = len(row.titles) if row.item_kinds is None else row.item_kinds
+    return (
+        f"{_excel_text(row.order_no)},{q(row.buyer_nick)},{q(row.alipay_account)},{m(row.goods_amount)},"
+        f"{m(row.post_fee)},0,{m(row.total_amount)},0,{m(row.paid_amount)},0,{q(row.status_text)},"
+        f"{q(row.buyer_message)},{q(row.receiver_name)},{q(row.receiver_address)},{q(row.shipping_method)},"
+        f"{_apostrophe(row.phone)},{_apostrophe(row.mobile)},{_time(row.created_at)},{_time(row.paid_at)},"
+        f"{_excel_text(titles)},{kinds},{_excel_text(row.waybill_no)},{q(row.carrier)},"
+        f"{q(row.seller_memo)},{row.item_count},{q(row.shop_id)},{q(row.shop_name)},{q(row.close_reason)},0.00,0.00,"
+        f"{q(row.invoice_title)},{MOBILE_ORDER if row.is_mobile else ''},{m(row.refunded_amount)},"
+        f"{_time(row.finished_at)},{_time(row.shipped_at)}"
+    )
 
 
-def legacy_line_cells(row: LineRow) -> list[str]:
-    return [
-        _excel_text(row.order_no),
-        _csv_text(row.title),
-        money(row.price),
-        str(row.quantity),
-        _csv_text(row.outer_sku_id),
-        _csv_text(row.properties),
-        _csv_text(row.package_info),
-        _csv_text(row.remark),
-        row.status_text,
-        _csv_text(row.outer_id),
-    ]
+def legacy_line_line(row: LineRow) -> str:
+    """The line row as one CSV line of LEGACY_LINE_HEADER (no line ending)."""
+    texts = (row.title, row.outer_sku_id, row.properties, row.package_info, row.remark, row.status_text, row.outer_id)
+    q, m = (_csv_text if _needs_quotes("".join(texts)) else str), money
+    return (
+        f"{_excel_text(row.order_no)},{q(row.title)},{m(row.price)},{row.quantity},{q(row.outer_sku_id)},"
+        f"{q(row.properties)},{q(row.package_info)},{q(row.remark)},{q(row.status_text)},{q(row.outer_id)}"
+    )
 
 
 def new_line_values(row: LineRow) -> list[str]:
@@ -223,9 +234,10 @@ def new_line_values(row: LineRow) -> list[str]:
     ]
 
 
-def new_line_cells(row: LineRow) -> list[str]:
+def new_line_line(row: LineRow) -> str:
+    """The line row as one CSV line of NEW_LINE_HEADER (no line ending)."""
     values = new_line_values(row)
-    return [_excel_text(values[0]), _excel_text(values[1]), *(_csv_text(v) for v in values[2:])]
+    return ",".join([_excel_text(values[0]), _excel_text(values[1]), *(_csv_text(v) for v in values[2:])])
 
 
 # -- streaming writers -------------------------------------------------------------------------------
@@ -242,8 +254,8 @@ class _CsvReport:
         self.rows = 0
         self._file.write(",".join(_csv_text(h) for h in header) + "\r\n")
 
-    def _write_cells(self, cells: list[str]) -> None:
-        self._pending.append(",".join(cells))
+    def _write_line(self, line: str) -> None:
+        self._pending.append(line)
         self.rows += 1
         if len(self._pending) >= self.CHUNK:
             self._flush()
@@ -274,7 +286,7 @@ class OrderReportWriter(_CsvReport):
         super().__init__(path, ORDER_REPORT_HEADER, encoding=encoding)
 
     def write(self, row: OrderRow) -> None:
-        self._write_cells(order_report_cells(row))
+        self._write_line(order_report_line(row))
 
 
 class LineReportWriter(_CsvReport):
@@ -284,10 +296,10 @@ class LineReportWriter(_CsvReport):
         if layout not in ("legacy", "new"):
             raise ValueError(f"unknown line-report layout {layout!r}: use 'legacy' or 'new'")
         super().__init__(path, LEGACY_LINE_HEADER if layout == "legacy" else NEW_LINE_HEADER, encoding=encoding)
-        self._cells = legacy_line_cells if layout == "legacy" else new_line_cells
+        self._line = legacy_line_line if layout == "legacy" else new_line_line
 
     def write(self, row: LineRow) -> None:
-        self._write_cells(self._cells(row))
+        self._write_line(self._line(row))
 
 
 def write_order_report_csv(path: Path | str, orders_iter: Iterable[OrderRow], *, encoding: str = "gbk") -> int:
@@ -327,11 +339,11 @@ def write_catalog_csv(path: Path | str, rows: Iterable[CatalogRow], *, encoding:
     """Write a product catalogue (one row per SKU, headers as CATALOG_HEADER); returns the row count."""
     with _CsvReport(path, CATALOG_HEADER, encoding=encoding) as writer:
         for row in rows:
-            writer._write_cells([
+            writer._write_line(",".join([
                 _excel_text(row.item_id), _csv_text(row.outer_id), _csv_text(row.title), _csv_text(row.category),
                 money(row.price), _csv_text(row.color), _csv_text(row.size), _csv_text(row.sku_outer_id),
                 str(row.stock),
-            ])
+            ]))
         return writer.rows
 
 

@@ -771,62 +771,64 @@ def generate_demo_shop(*, seed: int = 7, today: date, shop_name: str = "小桃�
 
 # -- the benchmark stream ----------------------------------------------------------------------------
 
+def _bench_baskets(rng: Random, catalog: Sequence[CatalogProduct], count: int) -> list[tuple]:
+    """Precomputed baskets: (line templates, titles, goods value, item count), ~1.5 lines each."""
+    skus = [(p.title, s.price, s.properties, p.outer_id, s.outer_sku_id, p.item_id) for p in catalog for s in p.skus]
+    line_counts = (1,) * 10 + (2,) * 4 + (3,) * 2  # mean 1.5
+    baskets = []
+    for _ in range(count):
+        chosen = rng.sample(skus, rng.choice(line_counts))
+        lines = [(title, price, 1 if rng.random() < 0.9 else 2, props, outer, outer_sku, item)
+                 for title, price, props, outer, outer_sku, item in chosen]
+        goods = sum((price * quantity for _t, price, quantity, *_rest in lines), Decimal("0.00"))
+        baskets.append((lines, [line[0] for line in lines], goods, sum(line[2] for line in lines)))
+    return baskets
+
+
 def bench_orders(n_orders: int, seed: int) -> Iterator[tuple[OrderRow, list[LineRow]]]:
     """n_orders plausible (order, lines) pairs, ~1.5 lines each, from precomputed pools: fast and constant-memory."""
     rng = Random(seed)
-    catalog = build_catalog(Random(seed))
-    skus = [(p.title, s.price, s.properties, p.outer_id, s.outer_sku_id, p.item_id) for p in catalog for s in p.skus]
+    baskets = _bench_baskets(rng, build_catalog(Random(seed)), 4096)
     province_weights = list(itertools.accumulate(w for _p, w, _c in _REGIONS))
     buyers = []
-    for index in range(1 << 16):
+    for index in range(8192):
         address = _address(rng, bisect.bisect_left(province_weights, rng.random() * province_weights[-1]))
         phone = f"{DEMO_PHONE_PREFIX}{index % 100:02d}" if index % 23 == 0 else ""
-        buyers.append((f"{_nick(rng)}{index}", _masked_name(rng), address.text,
-                       _POST_FEES.get(address.province, Decimal("0.00")), phone))
+        buyers.append((_nick(rng), _masked_name(rng), address.text, _POST_FEES.get(address.province, Decimal("0.00")), phone))
     # (status, close reason, paid?, shipped?, finished?, refunded?) in proportion
     kinds = ([(FINISHED, NOT_CLOSED, True, True, True, False)] * 46 + [(SENT, NOT_CLOSED, True, True, False, False)] * 6
              + [(WAIT_SEND, NOT_CLOSED, True, False, False, False)] * 4 + [(WAIT_PAY, NOT_CLOSED, False, False, False, False)]
              + [(CLOSED, CLOSED_UNPAID_REASON, False, False, False, False)] * 4
              + [(CLOSED, CLOSED_REFUND_REASON, True, True, False, True)] * 3)
     kinds_count = len(kinds)
-    line_counts = (1,) * 10 + (2,) * 4 + (3,) * 2  # mean 1.5
-    quantities = (1,) * 14 + (2, 3)
     messages = tuple(m for m, _w, _a in _BUYER_MESSAGES)
     carriers = _CARRIERS
     zero = Decimal("0.00")
-    discounts = tuple(Decimal(d).quantize(CENT) for d in (0, 0, 0, 5, 10, 20))
+    discounts = tuple(Decimal(d).quantize(CENT) for d in (0, 0, 0, 5, 10, 20, 0, 0))
+    paid_delay, ship_delay, finish_delay = timedelta(seconds=37), timedelta(hours=20), timedelta(days=6)
     base = datetime(2025, 1, 1)
     step = 31_536_000 / max(n_orders, 1)
     first_number = 3_000_000_000_000_000_000 + (seed % 1000) * 10**13
-    n_skus = len(skus)
     for i in range(n_orders):
         bits = rng.getrandbits(64)
-        nick, name, address, post_fee, phone = buyers[bits & 0xFFFF]
-        status, reason, paid, shipped, finished, refunded = kinds[(bits >> 16 & 0xFFFF) % kinds_count]
-        n_lines = line_counts[bits >> 32 & 15]
-        created = base + timedelta(seconds=int(i * step) + (bits >> 36 & 0x3F))
-        order_no = str(first_number + i * 9973)
-        lines = []
-        titles = []
-        goods = zero
-        items = 0
-        pick = bits >> 42
-        for k in range(n_lines):
-            title, price, properties, outer_id, outer_sku_id, item_id = skus[(pick + k * 37) % n_skus]
-            quantity = quantities[(pick >> (k * 4)) & 15]
-            goods += price * quantity
-            items += quantity
-            titles.append(title)
-            lines.append(LineRow(order_no, title, price, quantity, status, properties, outer_id, outer_sku_id,
-                                 order_no if n_lines == 1 else str(first_number + i * 9973 + k + 1), item_id))
-        paid_amount = goods + post_fee - discounts[pick % 6] if paid else zero
-        paid_at = created + timedelta(seconds=37) if paid else None
-        shipped_at = created + timedelta(hours=20) if shipped else None
+        nick, name, address, post_fee, phone = buyers[bits & 0x1FFF]
+        status, reason, paid, shipped, finished, refunded = kinds[(bits >> 13 & 0xFFFF) % kinds_count]
+        templates, titles, goods, items = baskets[bits >> 29 & 0xFFF]
+        created = base + timedelta(0, int(i * step) + (bits >> 41 & 0x3F))
+        number = first_number + i * 9973
+        order_no = str(number)
+        single = len(templates) == 1
+        lines = [LineRow(order_no, title, price, quantity, status, props, outer, outer_sku,
+                         order_no if single else str(number + k + 1), item)
+                 for k, (title, price, quantity, props, outer, outer_sku, item) in enumerate(templates)]
+        spare = bits >> 47
+        paid_amount = goods + post_fee - discounts[spare & 7] if paid else zero
         order = OrderRow(
-            order_no, nick, goods, post_fee, goods + post_fee, paid_amount, status, created, titles, items,
-            paid_at, shipped_at, created + timedelta(days=6) if finished else None, reason,
-            messages[pick % len(messages)] if pick & 7 == 0 else "", "", name, address, phone, "",
-            f"7{i:013d}" if shipped else "", carriers[pick % 7] if shipped else "",
+            order_no, f"{nick}{spare >> 3 & 31}", goods, post_fee, goods + post_fee, paid_amount, status, created,
+            titles, items, created + paid_delay if paid else None, created + ship_delay if shipped else None,
+            created + finish_delay if finished else None, reason,
+            messages[spare >> 8 & 7] if spare & 0x3800 == 0 else "", "", name, address, phone, "",
+            f"7{i:013d}" if shipped else "", carriers[spare % 7] if shipped else "",
             paid_amount if refunded else zero,
         )
         yield order, lines
