@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
@@ -187,3 +188,67 @@ def test_language_switch_is_remembered_in_a_cookie(client):
     assert "Customers" in english and 'lang="en"' in english
     client.get("/lang/zh?next=/")
     assert 'lang="zh-CN"' in client.get("/orders").text
+
+
+# ---------------------------------------------------------------- the CLI: kefu user …, kefu serve
+
+
+def _cli(args, input=None):
+    from typer.testing import CliRunner
+
+    from kefu.cli import app
+
+    return CliRunner().invoke(app, args, input=input)
+
+
+def test_cli_adds_agents_and_resets_passwords(tmp_path):
+    from kefu.store.database import Store
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    added = _cli(["--db", db, "user", "add", "xiaomei", "--role", "agent", "-n", "小美"], input="agent-pass-1\nagent-pass-1\n")
+    assert added.exit_code == 0, added.output
+    generated = _cli(["--db", db, "user", "add", "xiaoli", "--generate"])
+    password = re.search(r"shown once\): (\S+)", generated.output).group(1)
+    assert _cli(["--db", db, "user", "add", "xiaomei", "--generate"]).exit_code == 1  # taken
+    assert _cli(["--db", db, "user", "add", "x2", "--role", "boss", "--generate"]).exit_code == 1
+    reset = _cli(["--db", db, "user", "passwd", "xiaomei"], input="brand-new-pass\nbrand-new-pass\n")
+    assert reset.exit_code == 0, reset.output
+    assert _cli(["--db", db, "user", "passwd", "nobody", "--generate"]).exit_code == 1
+    assert "xiaoli" in _cli(["--db", db, "user", "list"]).output
+    store = Store(db)
+    with store.session() as session:
+        assert authenticate(session, "xiaomei", "brand-new-pass").display_name == "小美"
+        assert authenticate(session, "xiaomei", "agent-pass-1") is None
+        assert authenticate(session, "xiaoli", password).role == "agent"
+    store.dispose()
+
+
+def test_serve_creates_the_owner_once_and_runs_uvicorn(tmp_path, monkeypatch):
+    import uvicorn
+
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append((app, kw)))
+    monkeypatch.delenv("KEFU_OWNER_PASSWORD", raising=False)
+    monkeypatch.delenv("KEFU_OWNER_USERNAME", raising=False)
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    first = _cli(["--db", db, "serve", "--port", "8123"])
+    assert first.exit_code == 0, first.output
+    password = re.search(r"password:\s+(\S+)", first.output).group(1)
+    assert "http://127.0.0.1:8123/" in first.output
+    app, options = runs[0]
+    assert options["host"] == "127.0.0.1" and options["port"] == 8123
+    assert app.state.store is not None
+    second = _cli(["--db", db, "serve"])
+    assert "password" not in second.output  # printed once only
+    with app.state.store.session() as session:
+        assert authenticate(session, "owner", password).role == "owner"
+
+
+def test_serve_takes_the_owner_from_the_environment(tmp_path, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setenv("KEFU_OWNER_USERNAME", "laoban")
+    monkeypatch.setenv("KEFU_OWNER_PASSWORD", "env-owner-pass")
+    result = _cli(["--db", f"sqlite:///{tmp_path / 'env.db'}", "serve"])
+    assert "laoban" in result.output and "env-owner-pass" not in result.output

@@ -36,6 +36,11 @@ def login_submit(
     return RedirectResponse(safe_next(next), status_code=303)
 
 
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.api_route("/logout", methods=["GET", "POST"])
 def logout(request: Request) -> RedirectResponse:
     log_out(request)
