@@ -31,7 +31,10 @@ def build_demo_if_empty(store: Store) -> bool:
             bar.update(task, description=f"演示店铺 / demo: {step}", completed=done, total=max(total, 1))
 
         summary = build_demo_shop(store, progress=progress)
-    console.print(f"[green]✓[/green] 演示店铺已生成 / demo shop built: {summary}")
+    console.print(
+        f"[green]✓[/green] 演示店铺已生成 / demo shop built: [bold]{summary.shop_name}[/bold] — "
+        f"{summary.orders} 订单 / orders, {summary.customers} 客户 / customers"
+    )
     return True
 
 

@@ -252,3 +252,34 @@ def test_serve_takes_the_owner_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("KEFU_OWNER_PASSWORD", "env-owner-pass")
     result = _cli(["--db", f"sqlite:///{tmp_path / 'env.db'}", "serve"])
     assert "laoban" in result.output and "env-owner-pass" not in result.output
+
+
+def test_serve_demo_builds_the_demo_only_into_an_empty_database(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import uvicorn
+
+    import kefu.demo
+    from kefu.services.shops import get_or_create_shop
+    from kefu.store.tables import Order
+
+    built = []
+
+    def fake_demo(store, **kwargs):
+        with store.session() as session:
+            shop = get_or_create_shop(session, "小桃子的衣橱")
+            session.add(Order(id=f"{shop.id}:1", shop_id=shop.id, platform="taobao", order_no="1", status="TRADE_FINISHED",
+                              source="demo"))
+        built.append(kwargs)
+        return SimpleNamespace(shop_name="小桃子的衣橱", orders=1, customers=0)
+
+    monkeypatch.setattr(kefu.demo, "build_demo_shop", fake_demo)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.delenv("KEFU_OWNER_PASSWORD", raising=False)
+    monkeypatch.setenv("KEFU_OWNER_USERNAME", "ignored-for-demo")
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = _cli(["--db", db, "serve", "--demo"])
+    assert first.exit_code == 0, first.output
+    assert "小桃子的衣橱" in first.output and re.search(r"username: owner", first.output)
+    _cli(["--db", db, "serve", "--demo"])
+    assert len(built) == 1
