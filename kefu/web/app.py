@@ -16,7 +16,15 @@ from kefu.config import Settings
 from kefu.store.database import Store
 from kefu.web import i18n
 from kefu.web.api import router as api_router
-from kefu.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRequired, is_api_request, login_redirect_target, session_secret
+from kefu.web.auth import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    LoginRequired,
+    LoginThrottle,
+    is_api_request,
+    login_redirect_target,
+    session_secret,
+)
 from kefu.web.i18n import language_of, translate
 from kefu.web.pages import routers as page_routers
 from kefu.web.templating import is_htmx, render
@@ -55,6 +63,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle()
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(store, settings),
@@ -73,9 +82,25 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     if webhooks is not None:
         app.include_router(webhooks)
 
+    app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app
+
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _security_headers(request: Request, call_next) -> Response:
+    """No framing by other sites, no MIME sniffing, no full URLs (with customer ids) leaked in Referer."""
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 async def _login_required(request: Request, exc: LoginRequired) -> Response:

@@ -23,6 +23,9 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
@@ -209,6 +212,35 @@ def ensure_owner(session: Session, settings: Settings, *, username: str | None =
     generated = None if settings.owner_password else generate_password()
     owner = create_user(session, name, settings.owner_password or generated, role="owner", display_name="店主")
     return owner, generated
+
+
+class LoginThrottle:
+    """Refuses log-in attempts for a name from an address after too many recent failures (kept in memory)."""
+
+    def __init__(self, limit: int = 10, window_seconds: float = 600.0):
+        self.limit = limit
+        self.window = window_seconds
+        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        failures = self._failures[key]
+        while failures and now - failures[0] > self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, address: str, username: str) -> bool:
+        with self._lock:
+            return len(self._recent((address, username.lower()), time.monotonic())) >= self.limit
+
+    def failed(self, address: str, username: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent((address, username.lower()), now).append(now)
+
+    def succeeded(self, address: str, username: str) -> None:
+        with self._lock:
+            self._failures.pop((address, username.lower()), None)
 
 
 # ---------------------------------------------------------------- session secret

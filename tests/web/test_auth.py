@@ -283,3 +283,17 @@ def test_serve_demo_builds_the_demo_only_into_an_empty_database(tmp_path, monkey
     assert "小桃子的衣橱" in first.output and re.search(r"username: owner", first.output)
     _cli(["--db", db, "serve", "--demo"])
     assert len(built) == 1
+
+
+def test_repeated_failed_logins_are_throttled(anon, users, web):
+    for _ in range(10):
+        assert web.log_in(anon, web.agent[0], "wrong-password").status_code == 401
+    blocked = web.log_in(anon, web.agent[0], web.agent[1])
+    assert blocked.status_code == 429 and "10 分钟" in blocked.text
+    assert web.log_in(anon, web.owner[0], web.owner[1]).status_code == 303  # other names are not affected
+
+
+def test_pages_carry_security_headers(anon):
+    response = anon.get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"

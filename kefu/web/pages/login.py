@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from kefu.web.auth import authenticate, log_in, log_out, safe_next
+from kefu.web.auth import LoginThrottle, authenticate, log_in, log_out, safe_next
 from kefu.web.i18n import language_of, translate
 from kefu.web.reveal import audit
 from kefu.web.templating import render
@@ -24,15 +24,24 @@ def login_submit(
 ):
     """Check the password; on success start a session and go where the user was heading."""
     store = request.app.state.store
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "?"
+    username = username.strip()
+    if throttle.blocked(address, username):
+        error = translate(language_of(request), "login.throttled")
+        return render(request, "login.html", {"next": safe_next(next), "error": error, "username": username},
+                      status_code=429)
     with store.session() as session:
-        user = authenticate(session, username.strip(), password)
+        user = authenticate(session, username, password)
         if user is not None:
             log_in(request, user)
             audit(session, None, "login", "user", user.id, user.username)
     if user is None:
+        throttle.failed(address, username)
         error = translate(language_of(request), "login.failed")
         return render(request, "login.html", {"next": safe_next(next), "error": error, "username": username},
                       status_code=401)
+    throttle.succeeded(address, username)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
