@@ -95,11 +95,11 @@ def apply_profiles(store: Store, shop: DemoShop, shop_id: str, progress: Progres
         tags = set(session.execute(
             select(CustomerTag.customer_id, CustomerTag.tag).join(Customer, Customer.id == CustomerTag.customer_id)
             .where(Customer.shop_id == shop_id)
-        ).tuples())
+        ))
         notes = set(session.execute(
             select(CustomerNote.customer_id, CustomerNote.body).join(Customer, Customer.id == CustomerNote.customer_id)
             .where(Customer.shop_id == shop_id)
-        ).tuples())
+        ))
         for done, demo_customer in enumerate(known, start=1):
             profile = demo_customer.profile
             customer = customers.get(customer_id(shop_id, "taobao", demo_customer.nick))
