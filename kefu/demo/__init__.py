@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -120,7 +120,7 @@ def apply_profiles(store: Store, shop: DemoShop, shop_id: str, progress: Progres
             for note in profile.notes:
                 if (customer.id, note.body) not in notes:
                     session.add(CustomerNote(customer_id=customer.id, author=note.author, body=note.body,
-                                             created_at=note.written_at.astimezone(timezone.utc)))
+                                             created_at=note.written_at.astimezone(UTC)))
                     notes.add((customer.id, note.body))
             if progress and done % 100 == 0:
                 progress(PROFILES, done, len(known))
@@ -175,4 +175,4 @@ def build_demo_shop(
     )
 
 
-__all__ = ["DemoSummary", "build_demo_shop", "write_demo_files", "apply_profiles"]
+__all__ = ["DemoSummary", "apply_profiles", "build_demo_shop", "write_demo_files"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Literal, Sequence
+from typing import IO, Literal
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # China keeps no summer time: a fixed offset is exact
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from random import Random
-from typing import Iterator, Sequence
 
 from kefu.demo.export_writer import (
     BEIJING,
@@ -83,7 +83,7 @@ _PRODUCTS: tuple[tuple[str, str, int, tuple[str, ...], tuple[str, ...], str, flo
 )
 _CATEGORY_CODES = {"上衣": "SY", "连衣裙": "LYQ", "裤装": "KZ", "外套": "WT", "配饰": "PS", "家居": "JJ"}
 _SIZE_WEIGHTS = {"S": 20, "M": 35, "L": 25, "XL": 15, "2XL": 5, "加大码": 30, "均码": 70}
-_SIZE_SURCHARGE = {"2XL": Decimal("10"), "加大码": Decimal("5"), "1.8m床": Decimal("40")}
+_SIZE_SURCHARGE = {"2XL": Decimal(10), "加大码": Decimal(5), "1.8m床": Decimal(40)}
 LARGE_SIZES = frozenset({"XL", "2XL", "加大码", "29", "30"})
 
 
@@ -442,11 +442,13 @@ def _pick(rng: Random, cumulative: Sequence[float]) -> int:
     return bisect.bisect_left(cumulative, rng.random() * cumulative[-1])
 
 
+# Waybill shapes per courier: prefix and digit count.
+_WAYBILL_SHAPES = {"中通快递": ("7", 13), "圆通速递": ("YT", 13), "韵达快递": ("43", 13), "申通快递": ("77", 13),
+                   "顺丰速运": ("SF", 13), "极兔速递": ("JT", 13), "邮政快递包裹": ("98", 11)}
+
+
 class _Numbers:
     """Unique 19-digit order numbers and carrier-shaped waybill numbers."""
-
-    WAYBILL_SHAPES = {"中通快递": ("7", 13), "圆通速递": ("YT", 13), "韵达快递": ("43", 13), "申通快递": ("77", 13),
-                      "顺丰速运": ("SF", 13), "极兔速递": ("JT", 13), "邮政快递包裹": ("98", 11)}
 
     def __init__(self, rng: Random):
         self.rng = rng
@@ -460,7 +462,7 @@ class _Numbers:
                 return number
 
     def waybill(self, carrier: str) -> str:
-        prefix, digits = self.WAYBILL_SHAPES[carrier]
+        prefix, digits = _WAYBILL_SHAPES[carrier]
         while True:
             number = prefix + str(self.rng.randrange(10 ** (digits - 1), 10**digits))
             if number not in self.used:

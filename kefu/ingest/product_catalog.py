@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kefu.ingest.cells import CellError, clean, clean_header, parse_count, parse_fen, parse_id
 from kefu.store.types import from_fen
@@ -252,4 +253,4 @@ def open_catalog(path: Path | str, *, display_name: str | None = None) -> Catalo
     return CatalogFile(path, display_name=display_name)
 
 
-__all__ = ["CatalogFile", "CatalogItem", "CatalogRejection", "UnreadableCatalog", "open_catalog", "normalise_properties"]
+__all__ = ["CatalogFile", "CatalogItem", "CatalogRejection", "UnreadableCatalog", "normalise_properties", "open_catalog"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,7 +190,7 @@ def import_product_catalog(
         result.shop_id, result.shop_name = shop.id, shop.name
         result.run_id = new_id()
         session.add(ImportRun(id=result.run_id, shop_id=shop.id, kind=KIND, file_name=name,
-                              started_at=datetime.now(timezone.utc), status="running"))
+                              started_at=datetime.now(UTC), status="running"))
     try:
         catalog_file = open_catalog(path, display_name=name)
         with store.session() as session:
@@ -221,7 +221,7 @@ def import_product_catalog(
         result.rows_landed = result.products_new = result.products_updated = result.skus_new = result.skus_updated = 0
     with store.session() as session:
         run = session.get(ImportRun, result.run_id)
-        run.finished_at = datetime.now(timezone.utc)
+        run.finished_at = datetime.now(UTC)
         run.status = "failed" if result.error else "done"
         run.rows_read = result.rows_read
         run.rows_landed = result.rows_landed

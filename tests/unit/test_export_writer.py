@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import openpyxl
@@ -33,49 +33,49 @@ D = Decimal
 
 
 def order(**changes) -> OrderRow:
-    values = dict(
-        order_no="3878120957734810452",
-        buyer_nick="wangxm_88",
-        goods_amount=D("178.00"),
-        post_fee=D("0.00"),
-        total_amount=D("178.00"),
-        paid_amount=D("168.00"),
-        status_text="卖家已发货，等待买家确认",
-        created_at=datetime(2025, 3, 11, 13, 15, 9),
-        titles=["保温杯316不锈钢500ml", "保温杯替换杯盖"],
-        item_count=3,
-        paid_at=datetime(2025, 3, 11, 13, 15, 40),
-        shipped_at=datetime(2025, 3, 12, 9, 0, 0),
-        buyer_message="请发中通谢谢",
-        seller_memo="赠品已放",
-        receiver_name="王*",
-        receiver_address="北京 北京市 朝阳区 望京街道***",
-        mobile="13800000003",
-        waybill_no="78901234567890",
-        carrier="中通快递",
-        alipay_account="138****0003",
-        shop_id="447712782",
-        shop_name="小桃子的衣橱",
-    )
+    values = {
+        "order_no": "3878120957734810452",
+        "buyer_nick": "wangxm_88",
+        "goods_amount": D("178.00"),
+        "post_fee": D("0.00"),
+        "total_amount": D("178.00"),
+        "paid_amount": D("168.00"),
+        "status_text": "卖家已发货，等待买家确认",
+        "created_at": datetime(2025, 3, 11, 13, 15, 9),
+        "titles": ["保温杯316不锈钢500ml", "保温杯替换杯盖"],
+        "item_count": 3,
+        "paid_at": datetime(2025, 3, 11, 13, 15, 40),
+        "shipped_at": datetime(2025, 3, 12, 9, 0, 0),
+        "buyer_message": "请发中通谢谢",
+        "seller_memo": "赠品已放",
+        "receiver_name": "王*",
+        "receiver_address": "北京 北京市 朝阳区 望京街道***",
+        "mobile": "13800000003",
+        "waybill_no": "78901234567890",
+        "carrier": "中通快递",
+        "alipay_account": "138****0003",
+        "shop_id": "447712782",
+        "shop_name": "小桃子的衣橱",
+    }
     values.update(changes)
     return OrderRow(**values)
 
 
 def line(**changes) -> LineRow:
-    values = dict(
-        order_no="3878120957734810452",
-        title="保温杯316不锈钢500ml",
-        price=D("89.00"),
-        quantity=2,
-        status_text="卖家已发货，等待买家确认",
-        properties="颜色分类：白色;尺码：500ml",
-        outer_id="XTZ-JJ009",
-        outer_sku_id="XTZ-JJ009-01",
-        sub_order_no="3878120957734810453",
-        item_id="674512390875",
-        paid_amount=D("168.00"),
-        shipped_at=datetime(2025, 3, 12, 9, 0, 0),
-    )
+    values = {
+        "order_no": "3878120957734810452",
+        "title": "保温杯316不锈钢500ml",
+        "price": D("89.00"),
+        "quantity": 2,
+        "status_text": "卖家已发货，等待买家确认",
+        "properties": "颜色分类：白色;尺码：500ml",
+        "outer_id": "XTZ-JJ009",
+        "outer_sku_id": "XTZ-JJ009-01",
+        "sub_order_no": "3878120957734810453",
+        "item_id": "674512390875",
+        "paid_amount": D("168.00"),
+        "shipped_at": datetime(2025, 3, 12, 9, 0, 0),
+    }
     values.update(changes)
     return LineRow(**values)
 
@@ -124,7 +124,7 @@ def test_cells_with_commas_or_quotes_round_trip(tmp_path):
 
 
 def test_aware_times_are_written_in_beijing_time():
-    assert beijing_time(datetime(2025, 3, 10, 16, 30, 5, tzinfo=timezone.utc)) == "2025-03-11 00:30:05"
+    assert beijing_time(datetime(2025, 3, 10, 16, 30, 5, tzinfo=UTC)) == "2025-03-11 00:30:05"
     assert beijing_time(datetime(2025, 3, 10, 16, 30, 5, 999)) == "2025-03-10 16:30:05"
     assert beijing_time(None) == ""
 
@@ -189,7 +189,7 @@ def test_the_order_importers_parser_reads_what_the_writers_write(tmp_path):
     assert shipped.title_summary == "保温杯316不锈钢500ml，保温杯替换杯盖"
     assert shipped.waybills == ("78901234567890",) and shipped.carrier == "中通快递"
     assert (shipped.province, shipped.city, shipped.district) == ("北京", "北京市", "朝阳区")
-    assert shipped.created_at == datetime(2025, 3, 11, 5, 15, 9, tzinfo=timezone.utc)
+    assert shipped.created_at == datetime(2025, 3, 11, 5, 15, 9, tzinfo=UTC)
     assert unpaid.status == order_status.TRADE_CLOSED_BY_TAOBAO
     lines = open_export(lines_path)
     assert lines.kind == LINES
