@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,6 +24,9 @@ from kefu.ids import customer_id
 from kefu.services.import_products import CatalogImportResult, import_product_catalog
 from kefu.store.database import Store
 from kefu.store.tables import Customer, CustomerNote, CustomerTag, Shop
+
+if TYPE_CHECKING:
+    from kefu.services.import_orders import FileImportResult
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,7 +51,7 @@ class DemoSummary:
     customers: int
     products: int
     catalog: CatalogImportResult
-    imports: list = field(default_factory=list)  # FileImportResult per order/line file
+    imports: list[FileImportResult] = field(default_factory=list)  # one per order/line file
     profiles: int = 0  # customers given agent notes, tags or profile fields
 
     @property

@@ -53,6 +53,9 @@ class CatalogImportResult:
             lines.append(self.error)
         return lines
 
+    def __rich__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         return (
             f"{self.file_name}: 商品 新增 {self.products_new} / 更新 {self.products_updated}, "
