@@ -18,7 +18,7 @@ POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES_URL", "postgresql://postgres@1
 def _postgres_worker_url(worker: str) -> str | None:
     """A database of this xdist worker's own on the test server, created when missing; None when unreachable."""
     base = normalise_url(POSTGRES_URL)
-    name = f"kefu_test_{worker}"
+    name = f"kefu_test_{worker}_{os.getpid()}"  # one database per test process: parallel runs never share rows
     try:
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -54,6 +54,15 @@ def postgres_store(worker_id_str):
     store = Store(url)
     yield store
     store.dispose()
+    _drop_database(url)
+
+
+def _drop_database(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_postgres(store: Store) -> None:

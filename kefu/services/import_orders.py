@@ -27,7 +27,7 @@ from kefu.services.import_rows import (
     row_batches,
 )
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, batches_from_background
-from kefu.services.shops import get_or_create_shop
+from kefu.services.shops import find_shop, get_or_create_shop
 from kefu.store.database import Store
 from kefu.store.tables import ImportRun, Shop
 
@@ -148,7 +148,7 @@ class _ProductIndex:
                 pid = self.by_key.get(f"{prefix}:{value}")
                 if pid:
                     return pid
-        key = item_id or outer_id or title
+        key = (item_id or outer_id or title)[:200]
         pid = stable_id("product", self.shop_id, key)
         self._remember(pid, item_id, outer_id, title)
         self.pending.append((pid, self.shop_id, key, item_id, outer_id, title, price))
@@ -332,7 +332,12 @@ def _finish_run(store: Store, result: FileImportResult) -> None:
 
 
 def _shop_for(store: Store, shop_name: str | None) -> Shop:
+    """The named shop (created on first use); without a name, the only shop there is, else the default one."""
     with store.session() as session:
+        if not shop_name:
+            only = find_shop(session, None)
+            if only is not None:
+                return only
         return get_or_create_shop(session, shop_name, platform="taobao")
 
 
