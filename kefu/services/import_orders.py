@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -298,15 +299,24 @@ def _after_import(conn: Connection, shop_id: str) -> None:
     refresh_customer_stats(conn, shop_id)
 
 
-def _tune_sqlite_for_bulk(conn: Connection, run_id: str) -> None:
-    """A big page cache for the index inserts, and foreign keys checked at this file's commit, not per row."""
-    if conn.dialect.name != "sqlite":
-        return
-    conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB
-    conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
-    # pysqlite opens the transaction at the first write; the pragma only lasts inside a transaction.
-    conn.execute(text("UPDATE import_runs SET status = 'running' WHERE id = :id"), {"id": run_id})
-    conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+@contextmanager
+def _bulk_transaction(store: Store) -> Iterator[Connection]:
+    """One transaction for a whole file. On SQLite: a big page cache, and per-row foreign-key lookups switched off
+    for its length (the importer writes parents first and adds orders for orphan lines before it commits)."""
+    with store.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB for the index inserts
+            conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.exec_driver_sql("PRAGMA cache_size=-2000")
+                conn.commit()
 
 
 def _start_run(store: Store, shop_id: str | None, kind: str | None, name: str, created_by: str | None) -> str:
@@ -378,8 +388,7 @@ def import_taobao_files(
             if export.zone.key != zone:
                 export.zone = type(export.zone)(zone)
             try:
-                with store.engine.begin() as conn:
-                    _tune_sqlite_for_bulk(conn, run_id)
+                with _bulk_transaction(store) as conn:
                     _FileImporter(conn, shop, export, result).run(progress)
                 touched = True
             except Exception as exc:  # the file's rows are rolled back together; the run records why

@@ -204,3 +204,13 @@ def test_large_files_read_in_a_background_process_give_the_same_result(store, tm
     lines = write(tmp_path / "d.csv", [LEGACY_LINE_HEADER, '="3876512093841527761",T恤,59.00,1,,,,,"买家已付款，等待卖家发货",TX-1'])
     [line_result] = import_taobao_files(store, [lines], "店")
     assert line_result.rows_new == 1 and count(store, OrderLine) == 1
+
+
+def test_sqlite_foreign_keys_hold_after_a_bulk_import_with_checks_off(sqlite_store, tmp_path):
+    from sqlalchemy import text
+
+    lines = write(tmp_path / "d.csv", [LEGACY_LINE_HEADER, '="3876512093841527799",T恤,59.00,1,,,,,交易成功,TX-1'])
+    import_taobao_files(sqlite_store, [FIXTURE, lines], "店")
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # switched back on for the pool
