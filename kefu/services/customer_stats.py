@@ -1,0 +1,187 @@
+"""Keeping each customer's order counts, spend, first/last order and value tier current, in set-based SQL.
+
+The work is a handful of statements whatever the shop's size: the orders are grouped once into a temporary
+table, the customers whose figures differ are updated from it, and the value tiers are cut by spend floors found
+with a window function over the (shop, spend) index. Only rows that actually change are written, so refreshing
+after a small import of a big shop writes little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, bindparam, select, text
+
+from kefu.config import shop_rules
+from kefu.domain.order_status import PAID
+from kefu.domain.value_tier import LOW, MIDDLE, NONE, PPM, TOP, TierShares, tier_shares
+from kefu.store.tables import Shop
+
+AGGREGATE_TABLE = "kefu_customer_figures"
+SQLITE_CACHE_KIB = 262144  # a 256 MiB page cache while refreshing: the grouping sort and the updates stay in memory
+
+# Status literals come from our own constant set, never from input, so inlining them is safe.
+_PAID_LIST = ", ".join(f"'{status}'" for status in sorted(PAID))
+
+# One order's spend in fen: paid minus refunded for a paid order, never below zero.
+_SPEND = (
+    f"CASE WHEN o.status IN ({_PAID_LIST}) AND COALESCE(o.paid_amount, 0) > COALESCE(o.refunded_amount, 0) "
+    "THEN COALESCE(o.paid_amount, 0) - COALESCE(o.refunded_amount, 0) ELSE 0 END"
+)
+
+_CREATE_AGGREGATES = {
+    "sqlite": f"""CREATE TEMP TABLE {AGGREGATE_TABLE} (
+        customer_id TEXT PRIMARY KEY, orders_count, paid_orders_count, total_spent, first_order_at, last_order_at
+    ) WITHOUT ROWID""",
+    "postgresql": f"""CREATE TEMP TABLE {AGGREGATE_TABLE} (
+        customer_id VARCHAR(64) PRIMARY KEY, orders_count BIGINT, paid_orders_count BIGINT, total_spent BIGINT,
+        first_order_at TIMESTAMP WITHOUT TIME ZONE, last_order_at TIMESTAMP WITHOUT TIME ZONE
+    )""",
+}
+
+_FILL_AGGREGATES = f"""
+    INSERT INTO {AGGREGATE_TABLE} (customer_id, orders_count, paid_orders_count, total_spent, first_order_at, last_order_at)
+    SELECT o.customer_id,
+           COUNT(*),
+           SUM(CASE WHEN o.status IN ({_PAID_LIST}) THEN 1 ELSE 0 END),
+           SUM({_SPEND}),
+           MIN(o.created_at),
+           MAX(o.created_at)
+    FROM orders AS o {{scan}}
+    WHERE {{which}} AND o.customer_id IS NOT NULL
+    GROUP BY o.customer_id
+"""
+
+_UPDATE_FIGURES = f"""
+    UPDATE customers SET
+        orders_count = agg.orders_count,
+        paid_orders_count = agg.paid_orders_count,
+        total_spent = agg.total_spent,
+        first_order_at = agg.first_order_at,
+        last_order_at = agg.last_order_at
+    FROM {AGGREGATE_TABLE} AS agg
+    WHERE customers.id = agg.customer_id
+      AND (customers.orders_count {{distinct}} agg.orders_count
+           OR customers.paid_orders_count {{distinct}} agg.paid_orders_count
+           OR customers.total_spent {{distinct}} agg.total_spent
+           OR customers.first_order_at {{distinct}} agg.first_order_at
+           OR customers.last_order_at {{distinct}} agg.last_order_at)
+"""
+
+_HAS_FIGURES = """(customers.orders_count {distinct} 0 OR customers.paid_orders_count {distinct} 0
+                   OR customers.total_spent {distinct} 0 OR customers.first_order_at IS NOT NULL
+                   OR customers.last_order_at IS NOT NULL)"""
+
+_COUNT_WITH_FIGURES = "SELECT COUNT(*) FROM customers WHERE customers.shop_id = :shop_id {subset} AND " + _HAS_FIGURES
+
+# Customers without a single order (left or never had one) go back to zero.
+_RESET_ORDERLESS = (
+    """UPDATE customers SET orders_count = 0, paid_orders_count = 0, total_spent = 0,
+                            first_order_at = NULL, last_order_at = NULL
+       WHERE customers.shop_id = :shop_id {subset} AND """
+    + _HAS_FIGURES
+    + f" AND customers.id NOT IN (SELECT customer_id FROM {AGGREGATE_TABLE})"
+)
+
+# The spend of the last customer inside the top and the top-or-middle share. Customers are ranked by spend; the
+# first ceil(n × share) are inside, and anyone spending as much as the last of them is inside too (ties share a tier).
+_TIER_FLOORS = f"""
+    SELECT MIN(CASE WHEN (r.rn - 1) * {PPM} < n.spenders * :top_ppm THEN r.spent END) AS top_floor,
+           MIN(CASE WHEN (r.rn - 1) * {PPM} < n.spenders * :upper_ppm THEN r.spent END) AS middle_floor
+    FROM (
+        SELECT c.total_spent AS spent, ROW_NUMBER() OVER (ORDER BY c.total_spent DESC) AS rn
+        FROM customers AS c
+        WHERE c.shop_id = :shop_id AND c.total_spent > 0
+    ) AS r,
+    (SELECT COUNT(*) AS spenders FROM customers AS c WHERE c.shop_id = :shop_id AND c.total_spent > 0) AS n
+"""
+
+_TIER_OF_ROW = f"""CASE WHEN customers.total_spent >= :top_floor THEN '{TOP}'
+                        WHEN customers.total_spent >= :middle_floor THEN '{MIDDLE}'
+                        WHEN customers.total_spent > 0 THEN '{LOW}'
+                        ELSE '{NONE}' END"""
+
+_UPDATE_TIERS = (
+    f"UPDATE customers SET value_tier = {_TIER_OF_ROW} "
+    f"WHERE customers.shop_id = :shop_id AND customers.value_tier {{distinct}} ({_TIER_OF_ROW})"
+)
+
+
+def _distinct_operator(conn: Connection) -> str:
+    # `IS NOT` is SQLite's null-safe inequality on every version; PostgreSQL spells it IS DISTINCT FROM.
+    return "IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"
+
+
+def _shares_of_shop(conn: Connection, shop_id: str) -> TierShares:
+    settings = conn.execute(select(Shop.settings).where(Shop.id == shop_id)).scalar_one_or_none()
+    return tier_shares(shop_rules(settings or {}).get("value_tiers"))
+
+
+def refresh_value_tiers(conn: Connection, shop_id: str) -> int:
+    """Recut a shop's top / middle / low / none tiers from the customers' stored spend; returns how many changed."""
+    shares = _shares_of_shop(conn, shop_id)
+    floors = conn.execute(
+        text(_TIER_FLOORS), {"shop_id": shop_id, "top_ppm": shares.top_ppm, "upper_ppm": shares.upper_ppm}
+    ).one()
+    result = conn.execute(
+        text(_UPDATE_TIERS.format(distinct=_distinct_operator(conn))),
+        {"shop_id": shop_id, "top_floor": floors.top_floor, "middle_floor": floors.middle_floor},
+    )
+    return result.rowcount
+
+
+@contextmanager
+def _big_sqlite_cache(conn: Connection) -> Iterator[None]:
+    """On SQLite, a large page cache for the duration, then the connection's own setting back."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    size_kib = -before if before < 0 else before * 4  # positive values are pages (4 KiB by default)
+    if size_kib < SQLITE_CACHE_KIB:
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        if size_kib < SQLITE_CACHE_KIB:
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+def refresh_customer_stats(conn: Connection, shop_id: str, customer_ids: Collection[str] | None = None) -> int:
+    """Recompute counts, spend and first/last order of a shop's customers (or just `customer_ids`), then every value tier; returns how many customers' figures changed."""
+    with _big_sqlite_cache(conn):
+        return _refresh(conn, shop_id, customer_ids)
+
+
+def _refresh(conn: Connection, shop_id: str, customer_ids: Collection[str] | None) -> int:
+    sqlite = conn.dialect.name == "sqlite"
+    distinct = _distinct_operator(conn)
+    params: dict[str, object] = {"shop_id": shop_id}
+    if customer_ids is None:
+        # A whole shop is most of the table: one sequential pass beats following an index row by row.
+        scan, which, customer_subset = ("NOT INDEXED" if sqlite else ""), "o.shop_id = :shop_id", ""
+    else:
+        params["customer_ids"] = sorted(set(customer_ids))
+        scan, which, customer_subset = "", "o.customer_id IN :customer_ids", "AND customers.id IN :customer_ids"
+
+    def run(sql: str):
+        statement = text(sql)
+        if ":customer_ids" in sql:
+            statement = statement.bindparams(bindparam("customer_ids", expanding=True))
+        return conn.execute(statement, params)
+
+    changed = 0
+    if customer_ids is None or params["customer_ids"]:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {AGGREGATE_TABLE}")
+        conn.exec_driver_sql(_CREATE_AGGREGATES["sqlite" if sqlite else "postgresql"])
+        run(_FILL_AGGREGATES.format(scan=scan, which=which))
+        changed = run(_UPDATE_FIGURES.format(distinct=distinct)).rowcount
+        # Resetting probes every customer with figures, so first check cheaply whether anyone needs it.
+        with_figures = run(_COUNT_WITH_FIGURES.format(subset=customer_subset, distinct=distinct)).scalar_one()
+        with_orders = conn.execute(text(f"SELECT COUNT(*) FROM {AGGREGATE_TABLE}")).scalar_one()
+        if with_figures > with_orders:
+            changed += run(_RESET_ORDERLESS.format(subset=customer_subset, distinct=distinct)).rowcount
+        conn.exec_driver_sql(f"DROP TABLE {AGGREGATE_TABLE}")
+    refresh_value_tiers(conn, shop_id)
+    return changed
