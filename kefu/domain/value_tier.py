@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -88,38 +88,49 @@ def tier_cutoffs(customers_with_spend: int, shares: TierShares) -> TierCutoffs:
     )
 
 
-def tier_for_rank(rank: int, spend: Decimal, cutoffs: TierCutoffs) -> str:
-    """The tier of the customer at 1-based `rank` among spenders (no spend is always `none`)."""
+@dataclass(frozen=True)
+class TierFloors:
+    """The least spend that still reaches the top and the middle tier (None when the tier is empty)."""
+
+    top: Decimal | None
+    middle: Decimal | None
+
+
+def tier_floors(spends: Iterable[Decimal], shares: TierShares) -> TierFloors:
+    """Spend floors: the spend of the last customer inside ceil(n × top) and ceil(n × (top + middle)) of the n spenders."""
+    ranked = sorted((spend for spend in spends if spend > 0), reverse=True)
+    cutoffs = tier_cutoffs(len(ranked), shares)
+    return TierFloors(
+        top=ranked[cutoffs.top - 1] if cutoffs.top else None,
+        middle=ranked[cutoffs.upper - 1] if cutoffs.upper else None,
+    )
+
+
+def tier_for_spend(spend: Decimal, floors: TierFloors) -> str:
+    """A customer's tier: customers spending the same always share a tier, so a tie at a cut-off goes up together."""
     if spend <= 0:
         return NONE
-    if rank <= cutoffs.top:
+    if floors.top is not None and spend >= floors.top:
         return TOP
-    if rank <= cutoffs.upper:
+    if floors.middle is not None and spend >= floors.middle:
         return MIDDLE
     return LOW
 
 
-def rank_by_spend(spend_by_customer: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
-    """Customers by spend, highest first; equal spend ordered by customer id so the ranking is stable."""
-    return sorted(spend_by_customer.items(), key=lambda item: (-item[1], item[0]))
-
-
 def assign_tiers(spend_by_customer: Mapping[str, Decimal], shares: TierShares | None = None) -> dict[str, str]:
     """Each customer's tier (top / middle / low / none) from everyone's spend."""
-    shares = shares or tier_shares()
-    ranked = rank_by_spend(spend_by_customer)
-    cutoffs = tier_cutoffs(sum(1 for _, spend in ranked if spend > 0), shares)
-    return {customer: tier_for_rank(rank, spend, cutoffs) for rank, (customer, spend) in enumerate(ranked, start=1)}
+    floors = tier_floors(spend_by_customer.values(), shares or tier_shares())
+    return {customer: tier_for_spend(spend, floors) for customer, spend in spend_by_customer.items()}
 
 
 def pareto_view(spend_by_customer: Mapping[str, Decimal], shares: TierShares | None = None) -> ParetoView:
     """What share of revenue the top tier brings, computed from everyone's spend."""
-    shares = shares or tier_shares()
-    spenders = [spend for _, spend in rank_by_spend(spend_by_customer) if spend > 0]
-    cutoffs = tier_cutoffs(len(spenders), shares)
+    floors = tier_floors(spend_by_customer.values(), shares or tier_shares())
+    spenders = [spend for spend in spend_by_customer.values() if spend > 0]
+    top = [spend for spend in spenders if tier_for_spend(spend, floors) == TOP]
     return ParetoView(
         customers_with_spend=len(spenders),
-        top_count=cutoffs.top,
-        top_revenue=sum(spenders[: cutoffs.top], Decimal("0")),
+        top_count=len(top),
+        top_revenue=sum(top, Decimal("0")),
         total_revenue=sum(spenders, Decimal("0")),
     )

@@ -170,9 +170,9 @@ class Customer360:
     timeline: list[TimelineEntry]
     currency: str = "CNY"
 
-    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
-        """A JSON-able dict: money as "168.00", times as ISO-8601; names, phones, emails and addresses masked unless `reveal`."""
-        keep = (lambda value, _mask: value) if reveal else (lambda value, mask: mask(value))
+    def to_json(self, *, mask: bool = False) -> dict[str, Any]:
+        """A JSON-able dict: money as "168.00", times as ISO-8601; names, phones, e-mails and addresses masked when `mask` (display layers mask)."""
+        keep = (lambda value, masker: masker(value)) if mask else (lambda value, _masker: value)
         return {
             "id": self.customer_id,
             "shop_id": self.shop_id,

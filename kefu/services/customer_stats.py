@@ -24,11 +24,20 @@ SQLITE_CACHE_KIB = 262144  # a 256 MiB page cache while refreshing: the grouping
 # Status literals come from our own constant set, never from input, so inlining them is safe.
 _PAID_LIST = ", ".join(f"'{status}'" for status in sorted(PAID))
 
-# One order's spend in fen: paid minus refunded for a paid order, never below zero.
-_SPEND = (
-    f"CASE WHEN o.status IN ({_PAID_LIST}) AND COALESCE(o.paid_amount, 0) > COALESCE(o.refunded_amount, 0) "
-    "THEN COALESCE(o.paid_amount, 0) - COALESCE(o.refunded_amount, 0) ELSE 0 END"
-)
+
+
+def order_spend_sql(alias: str = "o") -> str:
+    """SQL for one order's spend in fen: paid minus refunded for a paid order, never below zero (orders table as `alias`)."""
+    paid, refunded = f"COALESCE({alias}.paid_amount, 0)", f"COALESCE({alias}.refunded_amount, 0)"
+    return f"CASE WHEN {alias}.status IN ({_PAID_LIST}) AND {paid} > {refunded} THEN {paid} - {refunded} ELSE 0 END"
+
+
+def paid_flag_sql(alias: str = "o") -> str:
+    """SQL that is 1 for an order in a paid status, else 0."""
+    return f"CASE WHEN {alias}.status IN ({_PAID_LIST}) THEN 1 ELSE 0 END"
+
+
+_SPEND = order_spend_sql("o")
 
 _CREATE_AGGREGATES = {
     "sqlite": f"""CREATE TEMP TABLE {AGGREGATE_TABLE} (
@@ -44,7 +53,7 @@ _FILL_AGGREGATES = f"""
     INSERT INTO {AGGREGATE_TABLE} (customer_id, orders_count, paid_orders_count, total_spent, first_order_at, last_order_at)
     SELECT o.customer_id,
            COUNT(*),
-           SUM(CASE WHEN o.status IN ({_PAID_LIST}) THEN 1 ELSE 0 END),
+           SUM({paid_flag_sql("o")}),
            SUM({_SPEND}),
            MIN(o.created_at),
            MAX(o.created_at)
