@@ -9,8 +9,6 @@ from playwright.sync_api import expect
 
 UPLOAD = "web_upload_ExportOrderList202503121030.csv"
 
-pytest.importorskip("kefu.services.customer360", reason="TEMPORARY: the customer 360 service has not landed yet")
-
 
 @pytest.mark.browser
 def test_owner_imports_an_export_and_reveals_a_phone(page, workbench, owner_login, fixtures_dir, shoot):

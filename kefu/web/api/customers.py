@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from kefu.services import customer360
 from kefu.store.tables import Customer
-from kefu.web.api.serialize import customer_json, mask_360
+from kefu.web.api.serialize import ORDER_PII, customer_json
 from kefu.web.auth import SignedInUser, current_user
 from kefu.web.reveal import audit, audit_api_reveal
 from kefu.web.shop_choice import choose_shop
@@ -49,11 +49,11 @@ def _view_json(session, user: SignedInUser, customer_id: str, reveal: bool) -> d
     view = customer360.customer_360(session, customer_id)
     if view is None:
         raise HTTPException(status_code=404, detail=f"no customer {customer_id}")
-    data = view.to_json()
     if reveal:
-        audit_api_reveal(session, user, "customer", [customer_id], CUSTOMER_PII)
-        return data
-    return mask_360(data)
+        audit_api_reveal(session, user, "customer", [customer_id], CUSTOMER_PII + list(ORDER_PII))
+    data = view.to_json(mask=not reveal)
+    data["pii_masked"] = not reveal
+    return data
 
 
 @router.get("/customers", summary="客户列表 / Search customers")
@@ -72,8 +72,11 @@ def list_customers(
 ) -> dict:
     with request.app.state.store.session() as session:
         choice = choose_shop(request, session, shop)
-        result = customer360.search_customers(session, shop_id=choice.shop_id, q=q, tier=tier, province=province, tag=tag,
-                                              page=page, per_page=per_page, order_by=order_by)
+        try:
+            result = customer360.search_customers(session, shop_id=choice.shop_id, q=q, tier=tier, province=province,
+                                                  tag=tag, page=page, per_page=per_page, order_by=order_by)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
         if reveal:
             audit_api_reveal(session, user, "customer", [c.id for c in result.items], CUSTOMER_PII)
         return {
@@ -111,8 +114,10 @@ def patch_customer(customer_id: str, patch: ProfilePatch, request: Request,
 def post_note(customer_id: str, note: NoteIn, request: Request, user: SignedInUser = Depends(current_user)) -> dict:
     with request.app.state.store.session() as session:
         _require(session, customer_id)
-        created = customer360.add_note(session, customer_id, note.body.strip(), user.label)
-        session.flush()
+        try:
+            created = customer360.add_note(session, customer_id, note.body, user.label)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
         return {"id": created.id, "customer_id": customer_id, "body": created.body, "author": created.author,
                 "created_at": created.created_at.isoformat() if created.created_at else None}
 
@@ -121,7 +126,8 @@ def post_note(customer_id: str, note: NoteIn, request: Request, user: SignedInUs
 def put_tags(customer_id: str, tags: TagsIn, request: Request, user: SignedInUser = Depends(current_user)) -> dict:
     with request.app.state.store.session() as session:
         _require(session, customer_id)
-        customer360.set_tags(session, customer_id, [t.strip() for t in tags.tags if t.strip()])
-    with request.app.state.store.session() as session:
-        view = customer360.customer_360(session, customer_id)
-        return {"customer_id": customer_id, "tags": list(view.tags)}
+        try:
+            saved = customer360.set_tags(session, customer_id, tags.tags)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        return {"customer_id": customer_id, "tags": saved}

@@ -146,8 +146,6 @@ def import_result_json(result: Any) -> dict[str, Any]:
 
 
 CUSTOMER_MASKS = {"name": mask_name, "phone": mask_phone, "email": mask_email}
-# Keys that carry personal data wherever they appear in a 360 document.
-ANYWHERE_MASKS = {**ORDER_MASKS}
 
 
 def customer_json(customer: Customer, *, reveal: bool = False) -> dict[str, Any]:
@@ -178,24 +176,3 @@ def customer_json(customer: Customer, *, reveal: bool = False) -> dict[str, Any]
     data["pii_masked"] = not reveal
     return data
 
-
-def mask_360(document: Any, *, top: bool = True) -> Any:
-    """The 360 JSON with personal fields masked: the customer's name/phone/e-mail, every receiver_* field."""
-    if isinstance(document, list):
-        return [mask_360(item, top=False) for item in document]
-    if not isinstance(document, dict):
-        return document
-    masked = {}
-    for key, value in document.items():
-        if key in ANYWHERE_MASKS and isinstance(value, str):
-            masked[key] = ANYWHERE_MASKS[key](value)
-        elif (top or key == "customer") and isinstance(value, dict):
-            masked[key] = {k: (CUSTOMER_MASKS[k](v) if k in CUSTOMER_MASKS and isinstance(v, str) else mask_360(v, top=False))
-                           for k, v in value.items()}
-        elif top and key in CUSTOMER_MASKS and isinstance(value, str):
-            masked[key] = CUSTOMER_MASKS[key](value)
-        else:
-            masked[key] = mask_360(value, top=False)
-    if top:
-        masked["pii_masked"] = True
-    return masked

@@ -22,7 +22,7 @@ PER_PAGE = 50
 TIERS = ("top", "middle", "low", "none")
 ORDERINGS = ("total_spent", "last_order_at", "orders_count")
 GENDERS = ("female", "male")
-MAX_TAG_LENGTH = 60
+MAX_TAG_LENGTH = customer360.MAX_TAG_LENGTH
 
 
 def province_options(session: Session, shop_id: str | None) -> list[str]:
@@ -156,8 +156,7 @@ def edit_tags(customer_id: str, request: Request, add: str = Form(""), remove: s
         if any(len(t) > MAX_TAG_LENGTH for t in new):
             error = "customer.tag_too_long"
         else:
-            wanted = [t for t in tags if t != remove.strip()] + [t for t in new if t not in tags]
-            customer360.set_tags(session, customer_id, wanted)
+            customer360.set_tags(session, customer_id, [t for t in tags if t != remove.strip()] + new)
     return _fragment(request, customer_id, "customers/_tags.html", error=error)
 
 
@@ -169,10 +168,12 @@ def add_note(customer_id: str, request: Request, body: str = Form(""),
     with request.app.state.store.session() as session:
         if session.get(Customer, customer_id) is None:
             raise HTTPException(status_code=404, detail="no such customer")
-        if body.strip():
-            customer360.add_note(session, customer_id, body.strip(), user.label)
-        else:
+        if not body.strip():
             error = "customer.note_empty"
+        elif len(body.strip()) > customer360.MAX_NOTE_LENGTH:
+            error = "customer.note_too_long"
+        else:
+            customer360.add_note(session, customer_id, body, user.label)
     return _fragment(request, customer_id, "customers/_notes.html", error=error)
 
 
