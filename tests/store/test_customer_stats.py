@@ -214,3 +214,82 @@ def test_a_big_shop_is_refreshed_in_a_few_statements(sqlite_store):
     spenders = customers - tiers.get("none", 0)
     assert spenders * 0.2 <= tiers["top"] < spenders * 0.2 + 50  # ties at the cut go up together
     assert tiers["top"] + tiers["middle"] >= spenders * 0.5
+
+
+# ---- shop figures (kefu.services.stats) ----
+
+from datetime import date  # noqa: E402
+
+from kefu.services.stats import daily_orders, region_split, store_counts, value_split  # noqa: E402
+from kefu.store.tables import OrderLine  # noqa: E402
+
+
+def test_store_counts(store, shop):
+    with store.session() as session:
+        session.add(OrderLine(id=f"{shop}:1001:#1", shop_id=shop, order_id=order_id(shop, "1001"), line_no=1, title="裙子", quantity=1))
+        other = get_or_create_shop(session, "别的店")
+        add_customer(session, other.id, "x")
+        session.flush()
+        assert store_counts(session, shop) == {"orders": 8, "order_lines": 1, "customers": 4, "shops": 1}
+        assert store_counts(session) == {"orders": 8, "order_lines": 1, "customers": 5, "shops": 2}
+        assert store_counts(session, other.id)["orders"] == 0
+
+
+def test_value_split(store, shop):
+    refresh(store, shop)
+    with store.session() as session:
+        split = value_split(session, shop, top_n=5)
+    assert split.customers == 4
+    assert split.customers_with_spend == 2
+    assert split.top_count == 1
+    assert split.top_share == pytest.approx(0.2)
+    assert split.top_revenue == Decimal("258.00")
+    assert split.total_revenue == Decimal("303.50")
+    assert split.top_revenue_share == pytest.approx(258 / 303.5)
+    assert [(c.buyer_nick, c.total_spent) for c in split.top_customers] == [("阿花", Decimal("258.00")), ("老王", Decimal("45.50"))]
+
+
+def test_daily_orders_fall_on_the_shop_s_own_days(store):
+    with store.session() as session:
+        shop = get_or_create_shop(session, "日报店")
+        buyer = add_customer(session, shop.id, "夜猫子")
+        session.flush()
+        add_order(session, shop.id, buyer, "1", s.TRADE_FINISHED, "100.00", at=datetime(2025, 3, 10, 15, 59, tzinfo=timezone.utc))  # 23:59 Beijing
+        add_order(session, shop.id, buyer, "2", s.TRADE_FINISHED, "50.00", "20.00", at=datetime(2025, 3, 10, 16, 0, tzinfo=timezone.utc))  # 00:00 next day
+        add_order(session, shop.id, buyer, "3", s.WAIT_BUYER_PAY, "70.00", at=datetime(2025, 3, 11, 3, 0, tzinfo=timezone.utc))
+        add_order(session, shop.id, buyer, "4", s.TRADE_FINISHED, "1.00", at=datetime(2025, 2, 1, tzinfo=timezone.utc))  # outside
+        shop_id = shop.id
+    with store.session() as session:
+        days = daily_orders(session, shop_id, days=3, today=date(2025, 3, 11))
+    assert [(d.date, d.orders, d.paid_orders, d.revenue) for d in days] == [
+        (date(2025, 3, 9), 0, 0, Decimal("0.00")),
+        (date(2025, 3, 10), 1, 1, Decimal("100.00")),
+        (date(2025, 3, 11), 2, 1, Decimal("30.00")),
+    ]
+
+
+def test_daily_orders_in_a_half_hour_time_zone(store):
+    with store.session() as session:
+        shop = get_or_create_shop(session, "Mumbai shop", platform="shopify")
+        shop.settings = {"timezone": "Asia/Kolkata"}  # UTC+05:30
+        buyer = add_customer(session, shop.id, "buyer")
+        session.flush()
+        add_order(session, shop.id, buyer, "1", s.TRADE_FINISHED, "10.00", at=datetime(2025, 3, 10, 18, 20, tzinfo=timezone.utc))  # 23:50
+        add_order(session, shop.id, buyer, "2", s.TRADE_FINISHED, "20.00", at=datetime(2025, 3, 10, 18, 40, tzinfo=timezone.utc))  # 00:10
+        shop_id = shop.id
+    with store.session() as session:
+        days = daily_orders(session, shop_id, days=2, today=date(2025, 3, 11))
+    assert [(d.date.day, d.orders, d.revenue) for d in days] == [(10, 1, Decimal("10.00")), (11, 1, Decimal("20.00"))]
+
+
+def test_region_split(store, shop):
+    with store.session() as session:
+        session.execute(text("UPDATE orders SET receiver_province = '浙江省' WHERE order_no IN ('1001', '1002', '1003')"))
+        session.execute(text("UPDATE orders SET receiver_province = '上海' WHERE order_no IN ('3002')"))
+    with store.session() as session:
+        regions = region_split(session, shop)
+    assert [(r.province, r.orders, r.paid_orders, r.revenue) for r in regions] == [
+        ("浙江省", 3, 2, Decimal("258.00")),
+        ("上海", 1, 1, Decimal("45.50")),
+        (None, 4, 3, Decimal("10.00")),
+    ]
