@@ -163,7 +163,7 @@ def _product_for(session: Session, shop: Shop, line: ShopifyLine) -> str | None:
         product = Product(id=stable_id("product", shop.id, line.product_id), shop_id=shop.id, product_key=line.product_id,
                           platform_item_id=line.product_id, outer_id=line.sku, title=line.title[:300], price=line.price)
         session.add(product)
-        session.flush([product])
+        session.flush()
     return product.id
 
 
@@ -173,12 +173,14 @@ def _sync_lines(session: Session, shop: Shop, order: Order, lines: tuple[Shopify
     for number, item in enumerate(lines, start=1):
         line_id = f"{order.id}:{item.line_id}"
         wanted.add(line_id)
+        product_id = _product_for(session, shop, item)  # may flush, so before a new line is added half-filled
         row = existing.get(line_id)
         if row is None:
-            row = OrderLine(id=line_id, shop_id=shop.id, order_id=order.id, sub_order_no=item.line_id)
+            row = OrderLine(id=line_id, shop_id=shop.id, order_id=order.id, sub_order_no=item.line_id, line_no=number,
+                            title=item.title[:300], quantity=item.quantity)
             session.add(row)
         row.line_no = number
-        row.product_id = _product_for(session, shop, item)
+        row.product_id = product_id
         row.title = item.title[:300]
         row.sku_properties = item.variant_title
         row.outer_id = item.sku
