@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -298,7 +299,8 @@ def apply_shopify_event(session: Session, shop_domain: str, event: ShopifyEvent)
     shop = get_or_create_shop(session, None, platform=PLATFORM, domain=shop_domain.strip().lower())
     order, created = _order_row(session, shop, event.order_no)
     previous_customer = order.customer_id
-    state: dict[str, Any] = dict((order.extra or {}).get(STATE_KEY) or {})
+    # A deep copy: the JSON column only notices a change when the new value differs from the loaded one.
+    state: dict[str, Any] = copy.deepcopy((order.extra or {}).get(STATE_KEY) or {})
     stale = False
     if event.order is not None:
         incoming = event.order

@@ -190,3 +190,14 @@ def test_receive_delivery_refusals(store, body, topic, status, words):
     assert words in (outcome.detail or "")
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_state_from_earlier_webhooks_is_kept(store, fixtures_dir):
+    apply(store, "orders/paid", load(fixtures_dir, "order_paid.json"))
+    apply(store, "fulfillments/create", load(fixtures_dir, "fulfillment_delivered.json"))
+    assert the_order(store).status == s.TRADE_FINISHED  # every line shipped and delivered
+    apply(store, "refunds/create", load(fixtures_dir, "refund.json"))
+    order = the_order(store)
+    assert order.status == s.TRADE_FINISHED  # the fulfilment stored earlier still counts
+    assert set(order.extra["shopify"]["fulfillments"]) == {"4400000000001"}
+    assert set(order.extra["shopify"]["refunds"]) == {"9100000000001"}
