@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session
 
-from kefu.store.tables import AuditEntry, Customer, Order
+from kefu.store.tables import AuditEntry, Customer, Order, User
 from kefu.web.auth import SignedInUser
 
 # kind -> (table, {field shown in the URL/API: column})
@@ -21,7 +21,7 @@ class NotRevealable(LookupError):
     """The kind, the field or the record does not exist."""
 
 
-def audit(session: Session, user: SignedInUser | None, action: str, target_type: str, target_id: str,
+def audit(session: Session, user: SignedInUser | User | None, action: str, target_type: str, target_id: str,
           detail: str | None = None) -> AuditEntry:
     """Write one audit entry now."""
     entry = AuditEntry(at=datetime.now(timezone.utc), user_id=user.id if user else None, action=action,

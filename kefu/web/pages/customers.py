@@ -19,6 +19,8 @@ from kefu.web.templating import is_htmx, render
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
+ORDERS_SHOWN = 10
+TIMELINE_SHOWN = 100
 TIERS = ("top", "middle", "low", "none")
 ORDERINGS = ("total_spent", "last_order_at", "orders_count")
 GENDERS = ("female", "male")
@@ -124,11 +126,11 @@ def customer_page(customer_id: str, request: Request, user: SignedInUser = Depen
     with request.app.state.store.session() as session:
         view, customer = _load_360(session, customer_id)
         choice = choose_shop(request, session, customer.shop_id)
-        orders = search_orders(session, customer_id=customer_id, per_page=100).items
+        orders = search_orders(session, customer_id=customer_id, per_page=ORDERS_SHOWN)
         contact = contact_of(session, customer)
     return render(request, "customers/detail.html", {
         "v": view, "c": customer, "orders": orders, "contact": contact, "shop_choice": choice, "tz": choice.timezone,
-        "genders": GENDERS,
+        "genders": GENDERS, "timeline_shown": TIMELINE_SHOWN,
     })
 
 

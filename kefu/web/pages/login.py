@@ -35,7 +35,7 @@ def login_submit(
         user = authenticate(session, username, password)
         if user is not None:
             log_in(request, user)
-            audit(session, None, "login", "user", user.id, user.username)
+            audit(session, user, "login", "user", user.id, user.username)
     if user is None:
         throttle.failed(address, username)
         error = translate(language_of(request), "login.failed")

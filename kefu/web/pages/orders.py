@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kefu.domain import order_status as st
 from kefu.services.orders_view import order_detail, search_orders, status_counts
+from kefu.store.tables import Customer
 from kefu.web.auth import SignedInUser, current_user
 from kefu.web.shop_choice import choose_shop
 from kefu.web.templating import is_htmx, render
@@ -34,15 +35,18 @@ def tab_counts(counts: dict[str, int]) -> list[tuple[str, str, int]]:
 
 @router.get("/orders", response_class=HTMLResponse)
 def orders_page(
-    request: Request, status: str = "", q: str = "", page: int = 1, user: SignedInUser = Depends(current_user)
+    request: Request, status: str = "", q: str = "", customer: str = "", page: int = 1,
+    user: SignedInUser = Depends(current_user),
 ) -> HTMLResponse:
     with request.app.state.store.session() as session:
-        choice = choose_shop(request, session)
-        result = search_orders(session, shop_id=choice.shop_id, status=status or None, q=q or None, page=page,
-                               per_page=PER_PAGE)
+        buyer = session.get(Customer, customer) if customer else None
+        choice = choose_shop(request, session, buyer.shop_id if buyer else None)
+        result = search_orders(session, shop_id=choice.shop_id, status=status or None, q=q or None,
+                               customer_id=buyer.id if buyer else None, page=page, per_page=PER_PAGE)
         tabs = tab_counts(status_counts(session, choice.shop_id))
-    context = {"shop_choice": choice, "result": result, "status": status, "q": q, "tabs": tabs,
-               "params": {k: v for k, v in {"status": status, "q": q}.items() if v}, "tz": choice.timezone}
+    context = {"shop_choice": choice, "result": result, "status": status, "q": q, "tabs": tabs, "buyer": buyer,
+               "params": {k: v for k, v in {"status": status, "q": q, "customer": customer}.items() if v},
+               "tz": choice.timezone}
     if is_htmx(request) and request.headers.get("hx-target") == "orders-table":
         return render(request, "orders/_table.html", context)
     return render(request, "orders/list.html", context)
