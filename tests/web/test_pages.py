@@ -180,3 +180,110 @@ def test_translate_fills_placeholders_and_falls_back():
     assert translate("zh", "pager.summary", total=3, page=1, pages=1) == "共 3 条 · 第 1/1 页"
     assert translate("en", "pager.summary", total=3, page=1, pages=1) == "3 in all · page 1 of 1"
     assert translate("en", "no.such.key") == "no.such.key"
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def test_dashboard_has_totals_the_80_20_line_and_chart_data(client, imported):
+    import json
+
+    page = client.get("/")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "前20%客户贡献了84%的销售额" in text  # 小鹿乱撞 238.00 of 283.90
+    assert "小鹿乱撞_2020" in text
+    data = json.loads(re.search(r'<script type="application/json" id="daily-data">(.*?)</script>', page.text, re.S).group(1))
+    assert len(data["labels"]) == 90 and data["labels"][-1] == "2025-03-12"  # figures end at the newest order
+    by_day = dict(zip(data["labels"], data["revenue"]))
+    assert by_day["2025-03-09"] == "149.00" and by_day["2025-03-11"] == "45.90"
+    assert "/static/vendor/chart.umd.min.js" in page.text
+
+
+def test_dashboard_without_data_points_to_imports(client):
+    text = text_of(client.get("/").text)
+    assert "还没有数据" in text and "去导入" in text
+
+
+# ---------------------------------------------------------------- customers
+
+
+def _customer_id(store, nick: str) -> str:
+    from kefu.store.tables import Customer
+
+    with store.session() as session:
+        return session.scalar(select(Customer.id).where(Customer.buyer_nick == nick))
+
+
+def test_customer_list_searches_and_filters(client, imported):
+    everything = text_of(client.get("/customers").text)
+    assert everything.index("小鹿乱撞_2020") < everything.index("tb_summer_rain")  # biggest spender first
+    fragment = client.get("/customers", params={"q": "summer"}, headers={"HX-Request": "true", "HX-Target": "customers-table"})
+    assert "<html" not in fragment.text and "tb_summer_rain" in fragment.text and "小鹿乱撞" not in fragment.text
+    top = text_of(client.get("/customers", params={"tier": "top"}).text)
+    assert "小鹿乱撞_2020" in top and "tb_summer_rain" not in top
+    sichuan = text_of(client.get("/customers", params={"province": "四川省"}).text)
+    assert "tb_summer_rain" in sichuan and "zhangxy_66" not in sichuan
+    assert client.get("/customers", params={"tier": "bogus", "order_by": "password"}).status_code == 200
+
+
+def test_customer_360_shows_figures_masked_contact_and_orders(client, imported, store):
+    cid = _customer_id(store, "小鹿乱撞_2020")
+    page = client.get(f"/customers/{cid}")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "¥238.00" in text and "¥119.00" in text  # spend and average order value
+    assert "2 / 2" in text and "高价值" in text
+    assert "上海 上海市 浦东新区" in text
+    assert "138****0011" in text and "13800000011" not in page.text
+    assert "陈*" in text
+    assert "3901000000000000011" in text and "3901000000000000012" in text
+    assert 'hx-post="/reveal/order/' in page.text
+    assert client.get("/customers/nope").status_code == 404
+
+
+def test_tags_are_added_and_removed_in_place(client, imported, store):
+    cid = _customer_id(store, "tb_summer_rain")
+    added = client.post(f"/customers/{cid}/tags", data={"add": "学生，老客 大码"}, headers={"HX-Request": "true"})
+    assert added.status_code == 200 and "<html" not in added.text
+    assert all(tag in added.text for tag in ("学生", "老客", "大码"))
+    removed = client.post(f"/customers/{cid}/tags", data={"remove": "老客"})
+    assert "老客" not in text_of(removed.text) and "学生" in removed.text
+    too_long = client.post(f"/customers/{cid}/tags", data={"add": "长" * 61})
+    assert "60" in text_of(too_long.text)
+    tagged = text_of(client.get("/customers", params={"tag": "学生"}).text)
+    assert "tb_summer_rain" in tagged and "小鹿乱撞_2020" not in tagged
+
+
+def test_notes_are_signed_by_the_agent(agent, imported, store):
+    cid = _customer_id(store, "tb_summer_rain")
+    answer = agent.post(f"/customers/{cid}/notes", data={"body": "不要发申通，发中通"})
+    assert answer.status_code == 200
+    assert "不要发申通，发中通" in answer.text and "小美" in answer.text
+    empty = agent.post(f"/customers/{cid}/notes", data={"body": "   "})
+    assert "备注不能为空" in empty.text
+    assert "不要发申通，发中通" in agent.get(f"/customers/{cid}").text
+
+
+def test_profile_is_edited_in_place_and_bad_values_are_named(client, imported, store):
+    from kefu.store.tables import Customer
+
+    cid = _customer_id(store, "tb_summer_rain")
+    form = client.get(f"/customers/{cid}/profile", params={"edit": 1})
+    assert 'name="birthday"' in form.text and "<html" not in form.text
+    saved = client.post(f"/customers/{cid}/profile", data={"gender": "female", "birthday": "1996-05-20",
+                                                           "hobbies": "露营", "marketing_consent": "1"})
+    assert saved.status_code == 200 and "1996-05-20" in saved.text and "露营" in saved.text
+    with store.session() as session:
+        customer = session.get(Customer, cid)
+        assert (customer.gender, customer.hobbies, customer.marketing_consent) == ("female", "露营", True)
+    bad = client.post(f"/customers/{cid}/profile", data={"birthday": "2099-01-01"})
+    assert "birthday" in bad.text and 'name="birthday"' in bad.text  # the form stays open with the error
+    with store.session() as session:
+        assert session.get(Customer, cid).birthday.isoformat() == "1996-05-20"  # nothing changed
+
+
+def test_orders_of_one_customer(client, imported, store):
+    cid = _customer_id(store, "小鹿乱撞_2020")
+    text = text_of(client.get("/orders", params={"customer": cid}).text)
+    assert "3901000000000000011" in text and "3901000000000000013" not in text
