@@ -297,3 +297,36 @@ def test_pages_carry_security_headers(anon):
     response = anon.get("/login")
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_shopify_webhook_is_not_behind_the_login(anon):
+    from kefu.web.app import shopify_webhook_router
+
+    if shopify_webhook_router() is None:
+        pytest.skip("the Shopify webhook module is not installed")
+    response = anon.post("/webhooks/shopify", content=b'{"id": 1}',
+                         headers={"X-Shopify-Hmac-Sha256": "bad", "X-Shopify-Topic": "orders/create"},
+                         follow_redirects=False)
+    assert response.status_code == 401  # the webhook's own signature check, not a redirect to /login
+    assert "location" not in response.headers and "signature" in response.text
+
+
+def test_a_signed_shopify_webhook_lands_through_the_workbench_app(store):
+    from kefu.web.app import create_app, shopify_webhook_router
+
+    if shopify_webhook_router() is None:
+        pytest.skip("the Shopify webhook module is not installed")
+    from starlette.testclient import TestClient
+
+    from kefu.store.tables import Order
+
+    app = create_app(store, Settings(session_secret="s", shopify_webhook_secrets=("hush-test-secret",)))
+    body = b'{"id":820982911946154508,"name":"#1001","financial_status":"paid"}'
+    with TestClient(app) as c:
+        response = c.post("/webhooks/shopify", content=body, headers={
+            "X-Shopify-Hmac-Sha256": "w3RDSusBUWn6e5hnQqt2DoSt3F2JCVCkPIgrfEsYqg0=",
+            "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": "demo.myshopify.com",
+            "X-Shopify-Webhook-Id": "wh-1", "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    with store.session() as session:
+        assert session.query(Order).filter_by(order_no="820982911946154508").count() == 1
