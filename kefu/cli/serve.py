@@ -20,8 +20,9 @@ def build_demo_if_empty(store: Store) -> bool:
     with store.session() as session:
         if session.scalar(select(func.count()).select_from(Order)):
             return False
-    from kefu.demo import build_demo_shop
     from rich.progress import BarColumn, Progress, TextColumn
+
+    from kefu.demo import build_demo_shop
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   console=console) as bar:

@@ -7,7 +7,15 @@ from rich.console import Console
 from rich.table import Table
 
 from kefu.cli.context import store_of
-from kefu.web.auth import ROLES, UserError, create_user, generate_password, list_users, set_active, set_password
+from kefu.web.auth import (
+    ROLES,
+    UserError,
+    create_user,
+    generate_password,
+    list_users,
+    set_active,
+    set_password,
+)
 
 console = Console()
 user_app = typer.Typer(help="工作台账号 / Workbench users (owner and agents)", no_args_is_help=True)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from kefu.store.database import Store
 
 
-def create_app(store: "Store", settings: "Settings | None" = None) -> "FastAPI":
+def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The workbench application (imported lazily so `kefu.web.*` modules can be imported on their own)."""
     from kefu.web.app import create_app as build
 

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request
@@ -86,7 +86,7 @@ def hash_password(password: str) -> str:
     """The storable scrypt hash of a password, with a fresh random salt."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
-    b64 = lambda raw: base64.b64encode(raw).decode("ascii")  # noqa: E731
+    b64 = lambda raw: base64.b64encode(raw).decode("ascii")
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt)}${b64(digest)}"
 
 
@@ -156,7 +156,7 @@ def create_user(
         password_hash=hash_password(password),
         role=role,
         active=True,
-        created_at=datetime.now(timezone.utc),
+        created_at=datetime.now(UTC),
     )
     session.add(user)
     session.flush()
@@ -196,7 +196,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if not verify_password(password or "", user.password_hash):
         return None
-    user.last_login_at = datetime.now(timezone.utc)
+    user.last_login_at = datetime.now(UTC)
     return user
 
 
@@ -255,7 +255,7 @@ def session_secret(store: Store, settings: Settings) -> str:
         if row is not None:
             return row.value
         value = secrets.token_urlsafe(48)
-        session.add(AppSetting(key=SESSION_SECRET_KEY, value=value, updated_at=datetime.now(timezone.utc)))
+        session.add(AppSetting(key=SESSION_SECRET_KEY, value=value, updated_at=datetime.now(UTC)))
     with store.session() as session:  # two processes may race on first start: everyone uses the stored one
         return session.get(AppSetting, SESSION_SECRET_KEY).value
 

@@ -7,9 +7,9 @@ placeholders are filled with `str.format`. A key missing from English falls back
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -25,7 +25,7 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 Translator = Callable[..., str]
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """The texts of one language, read once."""
     return json.loads((CATALOG_DIR / f"{lang}.json").read_text(encoding="utf-8"))

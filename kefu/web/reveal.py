@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ class NotRevealable(LookupError):
 def audit(session: Session, user: SignedInUser | User | None, action: str, target_type: str, target_id: str,
           detail: str | None = None) -> AuditEntry:
     """Write one audit entry now."""
-    entry = AuditEntry(at=datetime.now(timezone.utc), user_id=user.id if user else None, action=action,
+    entry = AuditEntry(at=datetime.now(UTC), user_id=user.id if user else None, action=action,
                        target_type=target_type, target_id=target_id, detail=detail)
     session.add(entry)
     session.flush()

@@ -53,10 +53,10 @@ def percent(share: float | Decimal | None, digits: int = 0) -> str:
     return f"{float(share) * 100:.{digits}f}%"
 
 
-def number(value: int | float | Decimal | None) -> str:
+def number(value: float | Decimal | None) -> str:
     if value is None:
         return "—"
-    if isinstance(value, Decimal) or isinstance(value, float):
+    if isinstance(value, (Decimal, float)):
         return f"{value:,.1f}"
     return f"{value:,}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from sqlalchemy import select
 
 from kefu.store.tables import Customer, Order

@@ -193,7 +193,7 @@ def test_dashboard_has_totals_the_80_20_line_and_chart_data(client, imported):
     text = text_of(page.text)
     assert "前20%客户贡献了84%的销售额" in text  # 小鹿乱撞 238.00 of 283.90
     assert "小鹿乱撞_2020" in text
-    data = json.loads(re.search(r'<script type="application/json" id="daily-data">(.*?)</script>', page.text, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/json" id="daily-data">(.*?)</script>', page.text, re.DOTALL).group(1))
     assert len(data["labels"]) == 90 and data["labels"][-1] == "2025-03-12"  # figures end at the newest order
     by_day = dict(zip(data["labels"], data["revenue"]))
     assert by_day["2025-03-09"] == "149.00" and by_day["2025-03-11"] == "45.90"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -52,7 +52,7 @@ def test_customer_fields_can_be_revealed(client, store):
         cid = make_customer_id(shop.id, "taobao", "tb_reveal")
         session.add(Customer(id=cid, shop_id=shop.id, platform="taobao", buyer_key="tb_reveal", buyer_nick="tb_reveal",
                              name="周晓芸", phone="13800000099", email="zxy@example.com",
-                             created_at=datetime.now(timezone.utc)))
+                             created_at=datetime.now(UTC)))
     assert "周晓芸" in client.post(f"/reveal/customer/{cid}/name").text
     assert "13800000099" in client.post(f"/reveal/customer/{cid}/phone").text
     assert "zxy@example.com" in client.post(f"/reveal/customer/{cid}/email").text

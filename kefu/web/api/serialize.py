@@ -8,7 +8,14 @@ from typing import Any
 
 from kefu.domain.privacy import mask_address, mask_email, mask_name, mask_phone
 from kefu.services.orders_view import OrderDetail, OrderPage
-from kefu.store.tables import Customer, ImportRejection, ImportRun, Order, OrderLine, Shipment
+from kefu.store.tables import (
+    Customer,
+    ImportRejection,
+    ImportRun,
+    Order,
+    OrderLine,
+    Shipment,
+)
 
 ORDER_PII = ("receiver_name", "receiver_phone", "receiver_address")
 ORDER_MASKS = {"receiver_name": mask_name, "receiver_phone": mask_phone, "receiver_address": mask_address}

@@ -1,6 +1,17 @@
 """The workbench's HTML pages, one router per page group."""
 
-from kefu.web.pages import audit, customers, dashboard, docs, imports, login, orders, reveal, shop, users
+from kefu.web.pages import (
+    audit,
+    customers,
+    dashboard,
+    docs,
+    imports,
+    login,
+    orders,
+    reveal,
+    shop,
+    users,
+)
 
 routers = [
     login.router, shop.router, dashboard.router, customers.router, orders.router, imports.router, reveal.router,

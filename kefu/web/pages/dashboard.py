@@ -35,7 +35,7 @@ def chart_data(days: list) -> dict:
 
 def recent_totals(days: list, last: int = RECENT_DAYS) -> dict:
     window = days[-last:]
-    revenue = sum((Decimal(d.revenue) for d in window), Decimal("0"))
+    revenue = sum((Decimal(d.revenue) for d in window), Decimal(0))
     orders = sum(d.orders for d in window)
     return {"orders": orders, "revenue": revenue, "aov": (revenue / orders) if orders else None}
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
-from kefu.web.auth import SignedInUser, UserError, create_user, generate_password, list_users, require_owner, set_active, set_password
+from kefu.web.auth import (
+    SignedInUser,
+    UserError,
+    create_user,
+    generate_password,
+    list_users,
+    require_owner,
+    set_active,
+    set_password,
+)
 from kefu.web.reveal import audit
 from kefu.web.shop_choice import choose_shop
 from kefu.web.templating import render
