@@ -244,12 +244,12 @@ class ExportFile:
         self.zone = ZoneInfo(timezone)
         self.encoding: str | None = None
         self.warnings: list[str] = []
-        self.size = self.path.stat().st_size
         self._replaced = [0]
         self._position = lambda: 0
-        if not self.path.exists():
+        if not self.path.is_file():
             raise UnreadableExport(f"{self.name}: file not found")
-        if self.path.stat().st_size == 0:
+        self.size = self.path.stat().st_size
+        if self.size == 0:
             raise UnreadableExport(f"{self.name}: the file is empty")
         self._rows, self.layout, self.header_line = self._open()
 
