@@ -13,7 +13,7 @@ from kefu.cli.context import store_of
 
 import_app = typer.Typer(help="导入数据 / Import data from platform exports.", no_args_is_help=True)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # FILE:LINE: reason lines are never wrapped
 
 
 @import_app.command("taobao")

@@ -45,8 +45,8 @@ def parse_id(text: str, field: str) -> str:
         return text
     if _SCIENTIFIC.match(text):
         raise CellError(
-            f"{field} '{text}' was turned into scientific notation by Excel and the exact number is lost; "
-            "re-export the file, or open it without letting Excel convert the column"
+            f"{field} '{text}' 被 Excel 改成了科学计数法，原始号码已丢失，请重新导出 / was turned into scientific notation "
+            "by Excel and the exact number is lost; re-export the file, or open it without letting Excel convert the column"
         )
     match = _TRAILING_ZEROS.match(text)
     return match.group(1) if match else text
@@ -67,9 +67,9 @@ def parse_fen(text: str, field: str) -> int | None:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise CellError(f"{field} '{text}' is not an amount") from None
+        raise CellError(f"{field} '{text}' 不是金额 / is not an amount") from None
     if not value.is_finite():
-        raise CellError(f"{field} '{text}' is not an amount")
+        raise CellError(f"{field} '{text}' 不是金额 / is not an amount")
     return int((value * 100).to_integral_value())
 
 
@@ -89,7 +89,7 @@ def parse_count(text: str, field: str) -> int | None:
     match = _TRAILING_ZEROS.match(text)
     if match:
         return int(match.group(1))
-    raise CellError(f"{field} '{text}' is not a whole number")
+    raise CellError(f"{field} '{text}' 不是整数 / is not a whole number")
 
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -112,10 +112,10 @@ def parse_local_time(text: str, field: str) -> datetime | None:
     try:
         serial = float(text)
     except ValueError:
-        raise CellError(f"{field} '{text}' is not a date and time") from None
+        raise CellError(f"{field} '{text}' 不是日期时间 / is not a date and time") from None
     if 20000 < serial < 80000:  # 1954..2119: anything else is not an Excel date
         return (EXCEL_EPOCH + timedelta(days=serial)).replace(microsecond=0)
-    raise CellError(f"{field} '{text}' is not a date and time")
+    raise CellError(f"{field} '{text}' 不是日期时间 / is not a date and time")
 
 
 def to_utc(local: datetime | None, zone: tzinfo) -> datetime | None:

@@ -247,10 +247,10 @@ class ExportFile:
         self._replaced = [0]
         self._position = lambda: 0
         if not self.path.is_file():
-            raise UnreadableExport(f"{self.name}: file not found")
+            raise UnreadableExport(f"{self.name}: 找不到文件 / file not found")
         self.size = self.path.stat().st_size
         if self.size == 0:
-            raise UnreadableExport(f"{self.name}: the file is empty")
+            raise UnreadableExport(f"{self.name}: 文件是空的 / the file is empty")
         self._rows, self.layout, self.header_line = self._open()
 
     # -- opening ---------------------------------------------------------------------------------
@@ -262,13 +262,14 @@ class ExportFile:
             except StopIteration:
                 break
             except (UnicodeDecodeError, csv.Error) as exc:
-                raise UnreadableExport(f"{self.name}: cannot be read as text ({exc})") from None
+                raise UnreadableExport(f"{self.name}: 无法按文本读取 / cannot be read as text ({exc})") from None
             layout = detect_layout(cells)
             if layout:
                 return rows, layout, line_no
         raise UnreadableExport(
-            f"{self.name}: no 千牛 order report (订单报表) or line-item report (宝贝报表) header found in the first rows; "
-            "expected columns such as 订单编号 with 买家会员名/总金额, or 标题/价格/购买数量"
+            f"{self.name}: 前几行没有找到千牛订单报表或宝贝报表的表头 / no 千牛 order report (订单报表) or line-item "
+            "report (宝贝报表) header found in the first rows; expected columns such as 订单编号 with 买家会员名/总金额, "
+            "or 标题/价格/购买数量"
         )
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -290,7 +291,7 @@ class ExportFile:
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise UnreadableExport(f"{self.name}: not a readable xlsx workbook ({exc})") from None
+            raise UnreadableExport(f"{self.name}: 不是可读的 xlsx 工作簿 / not a readable xlsx workbook ({exc})") from None
         self.encoding = "xlsx"
         try:
             sheet = book.worksheets[0]
@@ -324,7 +325,7 @@ class ExportFile:
             except StopIteration:
                 break
             except csv.Error as exc:
-                yield Rejection(0, f"unreadable CSV after line {self.header_line}: {exc}")
+                yield Rejection(0, f"第 {self.header_line} 行之后的 CSV 无法解析 / unreadable CSV after line {self.header_line}: {exc}")
                 break
             if len(cells) != width:
                 if not any(c.strip() for c in cells):
@@ -336,7 +337,8 @@ class ExportFile:
                 else:
                     yield Rejection(
                         line_no,
-                        f"wrong column count: expected {width}, found {len(cells)} (an unquoted comma or a cut line?)",
+                        f"列数不对：应为 {width} 列，实际 {len(cells)} 列 / wrong column count: expected {width}, found {len(cells)} "
+                        "(an unquoted comma or a cut line?)",
                         ",".join(cells),
                     )
                     continue
@@ -374,7 +376,7 @@ class ExportFile:
          shipped_at, shop_name) = _cleaned(self._pick(cells))
         order_no = parse_id(order_no, "订单编号")
         if not order_no:
-            raise CellError("订单编号 is empty: a row without an order number cannot be stored")
+            raise CellError("订单编号为空，无法保存 / 订单编号 is empty: a row without an order number cannot be stored")
         times = self._times
         if close_reason == "订单未关闭":
             close_reason = ""
@@ -430,9 +432,9 @@ class ExportFile:
          refund_status, refunded_amount, item_id, shipped_at) = _cleaned(self._pick(cells))
         order_no = parse_id(order_no, "订单编号")
         if not order_no:
-            raise CellError("订单编号 is empty: a line without an order number cannot be stored")
+            raise CellError("订单编号为空，无法保存 / 订单编号 is empty: a line without an order number cannot be stored")
         if not title:
-            raise CellError("标题 is empty: a line needs the item title")
+            raise CellError("标题为空 / 标题 is empty: a line needs the item title")
         count = parse_count(quantity, "购买数量")
         return LineRecord(
             line_no=line_no,
