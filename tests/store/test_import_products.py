@@ -112,7 +112,7 @@ def test_bad_rows_are_reported_with_file_and_line_and_good_rows_land(store, tmp_
     assert result.ok
     assert result.rows_read == 8 and result.rows_landed == 2 and result.rows_rejected == 6
     messages = result.messages()
-    assert messages[0] == "upload.csv:3: 价格 'abc' is not an amount"
+    assert messages[0] == "upload.csv:3: 价格 'abc' 不是金额 / is not an amount"
     assert messages[1].startswith("upload.csv:4: 商品ID/商家编码/宝贝标题 all empty")
     assert messages[2].startswith("upload.csv:5: 宝贝标题 is empty")
     assert messages[3] == "upload.csv:6: 库存 '-3' is negative"

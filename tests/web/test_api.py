@@ -23,7 +23,7 @@ def test_import_by_upload_then_read_the_run(anon, users, web, fixtures_dir):
     assert response.status_code == 200
     [run] = response.json()["runs"]
     assert (run["rows_read"], run["rows_landed"], run["rows_new"], run["rows_rejected"]) == (6, 5, 5, 1)
-    assert run["rejections"] == [{"file": UPLOAD, "line_no": 6, "reason": "买家实际支付金额 '5x.00' is not an amount"}]
+    assert run["rejections"] == [{"file": UPLOAD, "line_no": 6, "reason": "买家实际支付金额 '5x.00' 不是金额 / is not an amount"}]
     detail = anon.get(f"/api/imports/{run['run_id']}", headers=auth).json()
     assert detail["status"] == "done" and detail["created_by"] == web.agent[0]
     assert detail["rejections"][0]["line_no"] == 6
