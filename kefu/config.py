@@ -38,6 +38,7 @@ class Settings:
     session_secret: str | None = None
     owner_username: str | None = None
     owner_password: str | None = None
+    cookie_secure: bool = False  # mark the session cookie HTTPS-only (behind a TLS proxy)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -49,4 +50,5 @@ class Settings:
             session_secret=env.get("KEFU_SESSION_SECRET") or None,
             owner_username=env.get("KEFU_OWNER_USERNAME") or None,
             owner_password=env.get("KEFU_OWNER_PASSWORD") or None,
+            cookie_secure=env.get("KEFU_COOKIE_SECURE", "").strip().lower() in {"1", "true", "yes", "on"},
         )

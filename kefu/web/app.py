@@ -70,7 +70,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",
-        https_only=False,
+        https_only=settings.cookie_secure,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

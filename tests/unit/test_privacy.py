@@ -29,3 +29,11 @@ def test_redact_phones_in_courier_context():
 def test_redact_phones_leaves_order_numbers():
     order_no = "3876512093841527761"
     assert redact_phones(f"订单{order_no}") == f"订单{order_no}"
+
+
+def test_cookie_secure_setting_reads_common_truthy_words():
+    from kefu.config import Settings
+
+    assert Settings.from_env({"KEFU_COOKIE_SECURE": "true"}).cookie_secure is True
+    assert Settings.from_env({"KEFU_COOKIE_SECURE": "0"}).cookie_secure is False
+    assert Settings.from_env({}).cookie_secure is False
