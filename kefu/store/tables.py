@@ -222,6 +222,8 @@ class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         Index("ix_shipments_waybill", "shop_id", "waybill_no"),
+        Index("ix_shipments_waybill_only", "waybill_no"),  # carrier pushes name a waybill, not a shop
+        Index("ix_shipments_watch", "shop_id", "status", "last_event_at"),
     )
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "{order_id}:{waybill_no}": one row per parcel
@@ -231,7 +233,76 @@ class Shipment(Base):
     carrier_code: Mapped[str | None] = mapped_column(String(40))  # zhongtong
     waybill_no: Mapped[str] = mapped_column(String(64))
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str | None] = mapped_column(String(30))  # kefu.domain.tracking.ParcelState value
+    # Tracking, kept current by services.tracking from carrier pushes (Kuaidi100, Kdniao, Shopify fulfilments).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    out_for_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    destination_province: Mapped[str | None] = mapped_column(String(40))
+    tracking_source: Mapped[str | None] = mapped_column(String(20))  # kuaidi100 | kdniao | shopify
+    subscription_status: Mapped[str | None] = mapped_column(String(20))  # polling | shutdown | abort | updateall
+
+
+class TrackingEventRow(Base):
+    """One scan of a parcel as a carrier reported it (courier phones redacted)."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (Index("ix_tracking_events_shipment", "shipment_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # TrackingEvent.dedupe_key
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id"))
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"))
+    carrier_code: Mapped[str | None] = mapped_column(String(40))
+    waybill_no: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(30))
+    raw_state: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(120))
+    area_code: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Alert(Base):
+    """Something a person should act on before the buyer asks: a stalled parcel, a fake-shipping risk, a broken promise."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_queue", "shop_id", "status", "kind"), Index("ix_alerts_customer", "customer_id"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # fake_shipping | stall | exception | rejected | returned | signed | ship_promise …
+    severity: Mapped[str] = mapped_column(String(10), default="warning")  # info | warning | critical
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | acknowledged | resolved
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)  # one live alert per subject and kind
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"))
+    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    rule: Mapped[str | None] = mapped_column(String(200))  # the configured rule and numbers that raised it
+    detail: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class OrderRequirement(Base):
+    """A buyer's ask carried to the packer: a courier wanted or excluded, a ship or delivery time."""
+
+    __tablename__ = "order_requirements"
+    __table_args__ = (Index("ix_order_requirements_order", "order_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.id"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # courier_wanted | courier_excluded | ship_by | deliver_by | ship_time | extra_freight
+    value: Mapped[str | None] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(20))  # buyer_message | chat | agent
+    source_text: Mapped[str | None] = mapped_column(Text)  # phones redacted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ImportRun(Base):
