@@ -127,25 +127,38 @@ def to_utc(local: datetime | None, zone: tzinfo) -> datetime | None:
     return local.astimezone(timezone.utc)
 
 
+UtcText = str  # a UTC time as "YYYY-MM-DD HH:MM:SS.ffffff": the form both stores take, and sortable as text
+
+
 class LocalTimes:
-    """Export times in one shop timezone to UTC, fast: the zone's offset is looked up once per calendar day."""
+    """Export times in one shop timezone to UTC text, fast: each local hour is converted once, then reused."""
 
     def __init__(self, zone: tzinfo):
         self.zone = zone
-        self._offsets: dict[str, timedelta] = {}
+        self._hours: dict[str, str] = {}  # "2025-03-10 20" (local) -> "2025-03-10 12" (UTC)
 
-    def utc(self, text: str, field: str) -> datetime | None:
-        """The UTC time of a local export time text (see parse_local_time), or None when empty."""
+    def utc(self, text: str, field: str) -> UtcText | None:
+        """The UTC time of a local export time text (any shape parse_local_time reads), or None when empty."""
         if not text:
             return None
         local = parse_local_time(text, field)
-        day = text[:10]
-        offset = self._offsets.get(day)
-        if offset is None:
-            offset = local.replace(tzinfo=self.zone).utcoffset() or timedelta(0)
-            if len(self._offsets) < 100_000:
-                self._offsets[day] = offset
-        return (local - offset).replace(tzinfo=timezone.utc)
+        if len(text) == 19 and text[10] == " " and text[4] == "-":  # the usual yyyy-MM-dd HH:mm:ss
+            hour = text[:13]
+            utc_hour = self._hours.get(hour)
+            if utc_hour is None:
+                utc = local.replace(tzinfo=self.zone).astimezone(timezone.utc)
+                if utc.minute != local.minute:  # a zone offset in part-hours: no reuse by the hour
+                    return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+                utc_hour = utc.strftime("%Y-%m-%d %H")
+                if len(self._hours) < 200_000:
+                    self._hours[hour] = utc_hour
+            return f"{utc_hour}{text[13:]}.000000"
+        return local.replace(tzinfo=self.zone).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def utc_text(moment: datetime) -> UtcText:
+    """An aware datetime in the store's UTC text form."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 _TRUE_WORDS = frozenset({"是", "手机订单", "1", "true", "True", "Y", "y", "yes"})

@@ -16,6 +16,7 @@ from kefu.domain import order_status
 from kefu.ingest.cells import (
     CellError,
     LocalTimes,
+    UtcText,
     clean,
     clean_header,
     parse_count,
@@ -103,10 +104,10 @@ class OrderRecord:
     status: str
     status_text: str | None
     close_reason: str | None
-    created_at: datetime | None
-    paid_at: datetime | None
-    shipped_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcText | None  # UTC, as text: see kefu.ingest.cells.UtcText
+    paid_at: UtcText | None
+    shipped_at: UtcText | None
+    finished_at: UtcText | None
     goods_amount: int | None  # fen
     post_fee: int | None
     total_amount: int | None
@@ -147,7 +148,7 @@ class LineRecord:
     refunded_amount: int | None
     status: str | None
     status_text: str | None
-    shipped_at: datetime | None
+    shipped_at: UtcText | None
     extra: dict[str, str] | None
 
 

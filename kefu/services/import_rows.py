@@ -11,6 +11,7 @@ from kefu.domain import order_status
 from kefu.domain.carriers import carrier_code
 from kefu.ids import customer_id as make_customer_id
 from kefu.ids import stable_id
+from kefu.ingest.cells import utc_text
 from kefu.ingest.taobao_export import ORDERS, ExportFile, LineRecord, OrderRecord, Rejection
 
 ORDER_COLUMNS = (
@@ -48,27 +49,20 @@ class RowBatch:
 
 
 class RowMaker:
-    """Builds row tuples for one shop, with times and JSON in the form the target database takes."""
+    """Builds row tuples for one shop; times are UTC text (which SQLite stores and PostgreSQL casts) and JSON is text."""
 
     def __init__(self, shop_id: str, *, sqlite: bool, now: datetime | None = None, stub_orders: bool = True):
         self.shop_id = shop_id
         self.sqlite = sqlite
         self.stub_orders = stub_orders
-        self.now = self.time(now or datetime.now(timezone.utc))
-
-    def time(self, value: datetime | None):
-        """SQLite takes SQLAlchemy's text form of a naive UTC time; PostgreSQL takes the datetime."""
-        if value is None:
-            return None
-        naive = value.astimezone(timezone.utc).replace(tzinfo=None)
-        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
+        self.now = utc_text(now or datetime.now(timezone.utc))
 
     @staticmethod
     def json(value: dict | None) -> str | None:
         return None if value is None else json.dumps(value, ensure_ascii=False)
 
     def add_orders(self, batch: RowBatch, records: list[OrderRecord]) -> None:
-        shop_id, time, now = self.shop_id, self.time, self.now
+        shop_id, now = self.shop_id, self.now
         customers: dict[str, tuple] = {}
         orders: dict[str, tuple] = {}
         for r in records:
@@ -79,10 +73,10 @@ class RowMaker:
                     customers[cid] = (cid, shop_id, "taobao", r.buyer_nick, r.buyer_nick, r.province, r.city, r.district,
                                       0, 0, 0, False, now)
             oid = f"{shop_id}:{r.order_no}"
-            shipped_at = time(r.shipped_at)
+            shipped_at = r.shipped_at
             orders[oid] = (
                 oid, shop_id, "taobao", r.order_no, cid, r.buyer_nick, r.status, r.status_text, r.close_reason,
-                time(r.created_at), time(r.paid_at), shipped_at, time(r.finished_at),
+                r.created_at, r.paid_at, shipped_at, r.finished_at,
                 r.goods_amount, r.post_fee, r.total_amount, r.paid_amount, r.refunded_amount, "CNY", r.item_count,
                 r.title_summary, r.buyer_message, r.seller_memo, r.receiver_name, r.receiver_phone, r.province, r.city,
                 r.district, r.street, r.shipping_method, r.invoice_title, r.is_mobile, "taobao_export",

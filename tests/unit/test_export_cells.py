@@ -77,3 +77,20 @@ def test_address_splits_into_province_city_district_street():
     assert split_address("浙江省 杭州市 西湖区 文三路***号") == ("浙江省", "杭州市", "西湖区", "文三路***号")
     assert split_address("上海 上海市 ***") == ("上海", "上海市", "***", None)
     assert split_address("江苏省 南京市 建邺区 沙洲街道**** (210000)")[3] == "沙洲街道****"
+
+
+def test_local_times_become_utc_text_in_every_shape():
+    from zoneinfo import ZoneInfo
+
+    from kefu.ingest.cells import LocalTimes
+
+    times = LocalTimes(ZoneInfo("Asia/Shanghai"))
+    assert times.utc("2025-03-10 20:41:07", "t") == "2025-03-10 12:41:07.000000"
+    assert times.utc("2025-03-10 20:59:59", "t") == "2025-03-10 12:59:59.000000"  # the same hour, reused
+    assert times.utc("2025-03-11 03:00:00", "t") == "2025-03-10 19:00:00.000000"  # crosses midnight backwards
+    assert times.utc("2025/03/10 20:41", "t") == "2025-03-10 12:41:00.000000"
+    assert times.utc("", "t") is None
+    india = LocalTimes(ZoneInfo("Asia/Kolkata"))  # +05:30: a part-hour offset is never reused by the hour
+    assert india.utc("2025-03-10 20:41:07", "t") == "2025-03-10 15:11:07.000000"
+    with pytest.raises(CellError):
+        times.utc("2025-03-10 20:99:07", "t")
