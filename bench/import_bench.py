@@ -80,7 +80,8 @@ def run_phase(name: str, db: Path, orders_path: Path, lines_path: Path) -> dict:
     code = (
         "import json,resource,sys; sys.path.insert(0, %r); from bench.import_bench import PHASES; from pathlib import Path;"
         "r = PHASES[%r](Path(%r), Path(%r), Path(%r));"
-        "r['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; print(json.dumps(r))"
+        "r['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024;"
+        "r['reader_peak_mib'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; print(json.dumps(r))"
     ) % (str(ROOT), name, str(db), str(orders_path), str(lines_path))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
@@ -113,7 +114,8 @@ def main() -> None:
     print(f"\nkefu import benchmark — {args.orders:,} orders, {first['rows_read']:,} rows, {size_mib:.0f} MiB of GBK CSV")
     print(f"  naive pandas read_csv + to_sql : {baseline['seconds']:7.1f} s   peak {baseline['peak_mib']:6.0f} MiB")
     print(f"  kefu import (first)            : {first['seconds']:7.1f} s   peak {first['peak_mib']:6.0f} MiB   "
-          f"new rows {first['rows_new']:,}, rejected {first['rows_rejected']}")
+          f"(reader process {first['reader_peak_mib']:.0f} MiB)   new rows {first['rows_new']:,}, "
+          f"rejected {first['rows_rejected']}")
     print(f"  kefu re-import (same files)    : {again['seconds']:7.1f} s   peak {again['peak_mib']:6.0f} MiB   "
           f"new rows {again['rows_new']}")
     if small:

@@ -307,7 +307,7 @@ def _bulk_transaction(store: Store) -> Iterator[Connection]:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB for the index inserts
+            conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MiB for the index inserts, whatever the file size
             conn.commit()
         try:
             with conn.begin():
