@@ -39,6 +39,12 @@ class Settings:
     owner_username: str | None = None
     owner_password: str | None = None
     cookie_secure: bool = False  # mark the session cookie HTTPS-only (behind a TLS proxy)
+    # Carrier tracking pushes and subscriptions (each off until configured).
+    kuaidi100_key: str | None = None  # KEFU_KUAIDI100_KEY: the account key for subscribing parcels
+    kuaidi100_salt: str | None = None  # KEFU_KUAIDI100_SALT: signs every push; pushes are refused without it
+    kuaidi100_callback_url: str | None = None  # KEFU_KUAIDI100_CALLBACK_URL: public https://…/webhooks/kuaidi100
+    kdniao_api_key: str | None = None  # KEFU_KDNIAO_API_KEY: checks each push's DataSign
+    kdniao_ebusiness_id: str | None = None  # KEFU_KDNIAO_EBUSINESS_ID: named in the reply to every push
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -51,4 +57,9 @@ class Settings:
             owner_username=env.get("KEFU_OWNER_USERNAME") or None,
             owner_password=env.get("KEFU_OWNER_PASSWORD") or None,
             cookie_secure=env.get("KEFU_COOKIE_SECURE", "").strip().lower() in {"1", "true", "yes", "on"},
+            kuaidi100_key=env.get("KEFU_KUAIDI100_KEY", "").strip() or None,
+            kuaidi100_salt=env.get("KEFU_KUAIDI100_SALT", "").strip() or None,
+            kuaidi100_callback_url=env.get("KEFU_KUAIDI100_CALLBACK_URL", "").strip() or None,
+            kdniao_api_key=env.get("KEFU_KDNIAO_API_KEY", "").strip() or None,
+            kdniao_ebusiness_id=env.get("KEFU_KDNIAO_EBUSINESS_ID", "").strip() or None,
         )

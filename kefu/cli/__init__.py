@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kefu.cli import customers, demo, imports, serve, users
+from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli.context import CliState
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ customers.register(app)
 serve.register(app)
 demo.register(app)
 users.register(app)
+tracking.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kefu.domain import order_status
 from kefu.domain.customer_profile import OrderFacts, summarise_orders
 from kefu.domain.privacy import mask_address, mask_email, mask_name, mask_phone
+from kefu.services.tracking import TimelineEvent, order_parcel_events
 from kefu.store.tables import Customer, CustomerNote, CustomerTag, Order, OrderLine, Product, Shipment, Shop
 
 CENT = Decimal("0.01")
@@ -119,7 +120,7 @@ class TimelineEntry:
     """One thing that happened with a customer, for the newest-first timeline."""
 
     at: datetime
-    kind: str  # order_created | order_paid | order_shipped | order_finished | order_closed | note
+    kind: str  # order_created | order_paid | order_shipped | order_finished | order_closed | note | parcel
     text: str
     order_id: str | None = None
 
@@ -362,8 +363,8 @@ def _order_text(order: OrderView, amount: Decimal | None) -> str:
     return " · ".join(parts)
 
 
-def build_timeline(orders: list[OrderView], notes: list[NoteView]) -> list[TimelineEntry]:
-    """Order events (created, paid, shipped, finished or closed) and notes, newest first."""
+def build_timeline(orders: list[OrderView], notes: list[NoteView], parcels: dict[str, list[TimelineEvent]] | None = None) -> list[TimelineEntry]:
+    """Order events (created, paid, shipped, finished or closed), parcel scans (by order id) and notes, newest first."""
     entries: list[TimelineEntry] = []
     for order in orders:
         amount = order.paid_amount if order.paid_amount is not None else order.total_amount
@@ -385,8 +386,10 @@ def build_timeline(orders: list[OrderView], notes: list[NoteView]) -> list[Timel
             if kind == "order_closed" and order.close_reason:
                 text += " · " + order.close_reason
             entries.append(TimelineEntry(at=at, kind=kind, text=text, order_id=order.id))
+    for order_id, scans in (parcels or {}).items():
+        entries.extend(TimelineEntry(at=e.at, kind="parcel", text=e.text, order_id=order_id) for e in scans)
     entries.extend(TimelineEntry(at=n.created_at, kind="note", text=n.body) for n in notes)
-    order_of_kind = {"order_created": 0, "order_paid": 1, "order_shipped": 2, "order_finished": 3, "order_closed": 3, "note": 4}
+    order_of_kind = {"order_created": 0, "order_paid": 1, "order_shipped": 2, "parcel": 2, "order_finished": 3, "order_closed": 3, "note": 4}
     entries.sort(key=lambda e: (e.at, order_of_kind.get(e.kind, 5)), reverse=True)
     return entries
 
@@ -450,7 +453,7 @@ def customer_360(session: Session, customer_id: str) -> Customer360 | None:
         median_days_between_orders=summary.median_days_between_orders,
         refunds=RefundSummary(summary.refunds_count, summary.refunds_amount),
         value_tier=customer.value_tier,
-        timeline=build_timeline(orders, notes),
+        timeline=build_timeline(orders, notes, order_parcel_events(session, [o.id for o in orders])),
         currency=currencies.pop() if len(currencies) == 1 else ((shop.settings or {}).get("currency") if shop else None) or "CNY",
     )
 

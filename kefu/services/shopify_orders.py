@@ -33,8 +33,10 @@ from kefu.ingest.shopify import (
     parse_webhook,
     top_status,
 )
+from kefu.ingest.shopify_tracking import fulfillment_updates
 from kefu.services.customer_stats import refresh_customer_stats
 from kefu.services.shops import get_or_create_shop
+from kefu.services.tracking import apply_tracking_update
 from kefu.store.database import Store
 from kefu.store.tables import Customer, Order, OrderLine, Product, Shipment, Shop, WebhookDelivery
 
@@ -254,7 +256,8 @@ def _sync_shipments(session: Session, shop: Shop, order: Order, fulfillments: li
             row.carrier_name = (f.tracking_company or "")[:60] or None
             row.carrier_code = carrier_code(f.tracking_company)
             row.shipped_at = f.created_at
-            row.status = ("cancelled" if f.status == "cancelled" else (f.shipment_status or f.status or ""))[:30] or None
+            if f.status == "cancelled":
+                row.status = "cancelled"  # otherwise the parcel's state moves forward only, through services.tracking
 
 
 def _settle(session: Session, shop: Shop, order: Order, state: dict[str, Any]) -> None:
@@ -274,6 +277,9 @@ def _settle(session: Session, shop: Shop, order: Order, state: dict[str, Any]) -
                 line.refunded_amount = amount
                 line.refund_status = "SUCCESS"
     _sync_shipments(session, shop, order, fulfillments)
+    for f in fulfillments:  # the carrier's word (shipment_status) moves each parcel forward, never back
+        for update in fulfillment_updates(f):
+            apply_tracking_update(session, update, source=PLATFORM, now=_now(), shop_id=shop.id, record_unmatched=False)
     shipped = [f for f in fulfillments if f.shipped and f.created_at]
     order.shipped_at = min((f.created_at for f in shipped), default=order.shipped_at)  # type: ignore[type-var]
     if not state.get("seen"):

@@ -31,6 +31,7 @@ from kefu.web.templating import is_htmx, render
 
 STATIC_DIR = Path(__file__).parent / "static"
 WEBHOOK_MODULE = "kefu.web.webhooks.shopify"
+CARRIER_WEBHOOK_MODULES = ("kefu.web.webhooks.kuaidi100", "kefu.web.webhooks.kdniao")  # tracking pushes
 
 API_DESCRIPTION = """kefu 客服运营台 REST API.
 
@@ -45,6 +46,17 @@ def shopify_webhook_router():
         module = importlib.import_module(WEBHOOK_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name in (WEBHOOK_MODULE, "kefu.web.webhooks"):
+            return None
+        raise
+    return getattr(module, "router", None)
+
+
+def optional_router(module_name: str):
+    """The router of a separately written webhook module when it is installed, else None."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name in (module_name, "kefu.web.webhooks"):
             return None
         raise
     return getattr(module, "router", None)
@@ -81,6 +93,10 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     webhooks = shopify_webhook_router()
     if webhooks is not None:
         app.include_router(webhooks)
+    for module_name in CARRIER_WEBHOOK_MODULES:
+        carrier_webhooks = optional_router(module_name)
+        if carrier_webhooks is not None:
+            app.include_router(carrier_webhooks)
 
     app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_required)

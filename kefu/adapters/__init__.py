@@ -1,0 +1,1 @@
+"""Clients for outside services, each behind a small interface."""
