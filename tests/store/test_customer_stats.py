@@ -61,7 +61,7 @@ def shop(store):
 
 def test_counts_spend_and_dates(store, shop):
     changed = refresh(store, shop)
-    assert changed == 3  # 路人 had nothing and still has nothing
+    assert changed == 4  # three customers' figures and tiers, and 路人's first tier
     got = figures(store, shop)
     a = got["阿花"]
     assert (a.orders_count, a.paid_orders_count) == (3, 2)
