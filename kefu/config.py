@@ -15,6 +15,30 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
     "currency": "CNY",
     # 80/20 value tiers: share of customers (by spend, descending) that fall in each tier.
     "value_tiers": {"top": 0.20, "middle": 0.30},
+    # Parcel watch (services.watch): hours before each alert is raised. A carrier's or a destination province's own
+    # numbers replace the shop's; when both have one, the larger (more patient) wins. A shop overriding "carriers" or
+    # "provinces" replaces that whole table. Province names match with or without 省/市/自治区.
+    "watch": {
+        "pickup_hours": 24,  # marked shipped, no pickup scan: fake-shipping (虚假发货) risk
+        "stall_hours": 48,  # in transit, no new scan
+        "ship_promise_hours": 48,  # paid → shipped, the shop's promise (24/48/72; per listing later)
+        "promise_warning_hours": 6,  # warn this long before the promise breaks while unshipped
+        "signed_hours": 72,  # a signed parcel stays in the queue this long (for a "signed care" message)
+        "lookback_hours": 720,  # parcels and orders older than this are not looked at for new alerts
+        "respond_hours": {"critical": 2, "warning": 12, "info": 72},  # due time after the condition starts
+        "judge_untracked": False,  # also judge parcels kefu has no tracking for (else never fake-shipping)
+        "carriers": {"youzhengguonei": {"stall_hours": 72}, "ems": {"stall_hours": 72}},
+        "provinces": {
+            "新疆": {"stall_hours": 96, "pickup_hours": 48},
+            "西藏": {"stall_hours": 96, "pickup_hours": 48},
+            "青海": {"stall_hours": 72},
+            "内蒙古": {"stall_hours": 72},
+        },
+        "kinds": [
+            "fake_shipping", "stall", "exception", "rejected", "returning", "returned", "signed",
+            "ship_promise_due", "ship_promise_broken", "courier_conflict",
+        ],
+    },
 }
 
 
@@ -39,6 +63,7 @@ class Settings:
     owner_username: str | None = None
     owner_password: str | None = None
     cookie_secure: bool = False  # mark the session cookie HTTPS-only (behind a TLS proxy)
+    watch_sweep_minutes: float = 0.0  # the server's parcel-watch sweep interval; 0 = off (from_env: 10)
     # Carrier tracking pushes and subscriptions (each off until configured).
     kuaidi100_key: str | None = None  # KEFU_KUAIDI100_KEY: the account key for subscribing parcels
     kuaidi100_salt: str | None = None  # KEFU_KUAIDI100_SALT: signs every push; pushes are refused without it
@@ -57,9 +82,19 @@ class Settings:
             owner_username=env.get("KEFU_OWNER_USERNAME") or None,
             owner_password=env.get("KEFU_OWNER_PASSWORD") or None,
             cookie_secure=env.get("KEFU_COOKIE_SECURE", "").strip().lower() in {"1", "true", "yes", "on"},
+            watch_sweep_minutes=_minutes(env.get("KEFU_WATCH_SWEEP_MINUTES"), default=10.0),
             kuaidi100_key=env.get("KEFU_KUAIDI100_KEY", "").strip() or None,
             kuaidi100_salt=env.get("KEFU_KUAIDI100_SALT", "").strip() or None,
             kuaidi100_callback_url=env.get("KEFU_KUAIDI100_CALLBACK_URL", "").strip() or None,
             kdniao_api_key=env.get("KEFU_KDNIAO_API_KEY", "").strip() or None,
             kdniao_ebusiness_id=env.get("KEFU_KDNIAO_EBUSINESS_ID", "").strip() or None,
         )
+
+
+def _minutes(text: str | None, *, default: float) -> float:
+    """A non-negative number of minutes from the environment; the default when unset or unreadable."""
+    try:
+        value = float(text) if text not in (None, "") else default
+    except ValueError:
+        return default
+    return value if value >= 0 else default

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kefu.cli import customers, demo, imports, serve, tracking, users
+from kefu.cli import watch
 from kefu.cli.context import CliState
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ customers.register(app)
 serve.register(app)
 demo.register(app)
 users.register(app)
+watch.register(app)
 tracking.register(app)
 
 

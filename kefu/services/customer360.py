@@ -16,6 +16,7 @@ from kefu.domain import order_status
 from kefu.domain.customer_profile import OrderFacts, summarise_orders
 from kefu.domain.privacy import mask_address, mask_email, mask_name, mask_phone
 from kefu.services.tracking import TimelineEvent, order_parcel_events
+from kefu.store.tables import Alert
 from kefu.store.tables import Customer, CustomerNote, CustomerTag, Order, OrderLine, Product, Shipment, Shop
 
 CENT = Decimal("0.01")
@@ -421,7 +422,7 @@ def customer_360(session: Session, customer_id: str) -> Customer360 | None:
             if line.category:
                 categories[line.category] += line.quantity
     currencies = {o.currency for o in orders}
-    return Customer360(
+    view = Customer360(
         customer_id=customer.id,
         shop_id=customer.shop_id,
         shop_name=shop.name if shop else None,
@@ -456,6 +457,29 @@ def customer_360(session: Session, customer_id: str) -> Customer360 | None:
         timeline=build_timeline(orders, notes, order_parcel_events(session, [o.id for o in orders])),
         currency=currencies.pop() if len(currencies) == 1 else ((shop.settings or {}).get("currency") if shop else None) or "CNY",
     )
+    view.timeline = with_alerts(view.timeline, alert_entries(session, customer_id))
+    return view
+
+
+ALERTS_ON_TIMELINE = 50
+
+
+def alert_entries(session: Session, customer_id: str) -> list[TimelineEntry]:
+    """The customer's parcel-watch alerts (newest first) as timeline entries of kind `alert`."""
+    rows = session.execute(
+        select(Alert.raised_at, Alert.rule, Alert.kind, Alert.order_id)
+        .where(Alert.customer_id == customer_id)
+        .order_by(Alert.raised_at.desc(), Alert.id)
+        .limit(ALERTS_ON_TIMELINE)
+    )
+    return [TimelineEntry(at=at, kind="alert", text=rule or kind, order_id=order_id) for at, rule, kind, order_id in rows]
+
+
+def with_alerts(timeline: list[TimelineEntry], alerts: list[TimelineEntry]) -> list[TimelineEntry]:
+    """The timeline with alert entries merged in, still newest first (an alert first among entries of its moment)."""
+    if not alerts:
+        return timeline
+    return sorted([*alerts, *timeline], key=lambda e: e.at, reverse=True)
 
 
 def _escape_like(text: str) -> str:

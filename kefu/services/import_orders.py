@@ -28,6 +28,7 @@ from kefu.services.import_rows import (
     row_batches,
 )
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, batches_from_background
+from kefu.services.requirements import after_import as read_buyer_requirements
 from kefu.services.shops import find_shop, get_or_create_shop
 from kefu.store.database import Store
 from kefu.store.tables import ImportRun, Shop
@@ -297,6 +298,7 @@ def _after_import(conn: Connection, shop_id: str) -> None:
         log.warning("customer statistics not refreshed: kefu.services.customer_stats is missing")
         return
     refresh_customer_stats(conn, shop_id)
+    read_buyer_requirements(conn, shop_id)
 
 
 @contextmanager

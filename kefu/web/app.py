@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -13,8 +16,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from kefu import __version__
 from kefu.config import Settings
+from kefu.services.watch import sweep_shops
 from kefu.store.database import Store
 from kefu.web import i18n
+from kefu.web.api import alerts as alerts_api
 from kefu.web.api import router as api_router
 from kefu.web.auth import (
     SESSION_COOKIE,
@@ -26,8 +31,12 @@ from kefu.web.auth import (
     session_secret,
 )
 from kefu.web.i18n import language_of, translate
+from kefu.web.pages import alerts as alerts_pages
+from kefu.web.pages import picklist as picklist_pages
 from kefu.web.pages import routers as page_routers
 from kefu.web.templating import is_htmx, render
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 WEBHOOK_MODULE = "kefu.web.webhooks.shopify"
@@ -72,6 +81,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # our own /docs page renders the schema without any CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=_watch_sweeps,
     )
     app.state.store = store
     app.state.settings = settings
@@ -87,9 +97,12 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(i18n.router)
+    app.include_router(picklist_pages.router)  # before /orders/{order_id}, which would take /orders/picklist
     for router in page_routers:
         app.include_router(router)
+    app.include_router(alerts_pages.router)
     app.include_router(api_router)
+    app.include_router(alerts_api.router, prefix="/api")
     webhooks = shopify_webhook_router()
     if webhooks is not None:
         app.include_router(webhooks)
@@ -102,6 +115,32 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     return app
+
+
+@asynccontextmanager
+async def _watch_sweeps(app: FastAPI):
+    """While the server runs, sweep the parcel watch every `watch_sweep_minutes` (0 = off, as in tests)."""
+    minutes = app.state.settings.watch_sweep_minutes
+    task = asyncio.create_task(_sweep_forever(app.state.store, minutes * 60)) if minutes > 0 else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+async def _sweep_forever(store: Store, seconds: float) -> None:
+    """Sweep every shop, then wait; a failing sweep is logged and the next one runs on time."""
+    while True:
+        try:
+            await asyncio.to_thread(
+                sweep_shops, store, on_error=lambda shop_id, exc: log.error("watch sweep of shop %s failed: %s", shop_id, exc)
+            )
+        except Exception:  # the workbench must keep serving whatever the sweep does
+            log.exception("watch sweep failed")
+        await asyncio.sleep(seconds)
 
 
 SECURITY_HEADERS = {
