@@ -402,7 +402,21 @@ def import_taobao_files(
     if touched:
         with store.engine.begin() as conn:
             _after_import(conn, shop.id)
+        _replay_parcel_pushes(store, shop.id)
     return results
+
+
+def _replay_parcel_pushes(store: Store, shop_id: str) -> None:
+    """Carrier pushes that arrived before their order was imported are applied now that it is here."""
+    from kefu.services.tracking import replay_unmatched
+
+    try:
+        with store.session() as session:
+            matched = replay_unmatched(session, now=datetime.now(timezone.utc), shop_id=shop_id)
+        if matched:
+            log.info("applied %d parcel pushes that had arrived before their orders", len(matched))
+    except Exception:  # a replay problem never undoes the import; the pushes stay kept for the next try
+        log.exception("replaying kept parcel pushes failed")
 
 
 def rejection_lines(results: Iterable[FileImportResult]) -> Iterable[str]:

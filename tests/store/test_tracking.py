@@ -396,3 +396,28 @@ def test_cli_track_subscribe(sqlite_store, monkeypatch):
     assert shipment(sqlite_store, sid).subscription_status == "polling"
     replay = runner.invoke(app, ["--db", url, "track", "replay"])
     assert replay.exit_code == 0 and "matched: 0" in replay.output
+
+
+def test_a_push_that_came_before_its_order_is_applied_by_the_import(store, tmp_path):
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from kefu.ingest import kuaidi100
+    from kefu.services.import_orders import import_taobao_files
+    from kefu.services.tracking import apply_tracking_update
+    from kefu.store.tables import Shipment
+
+    param = (
+        '{"status":"polling","message":"","lastResult":{"message":"ok","state":"0","status":"200","ischeck":"0",'
+        '"com":"zhongtong","nu":"78901234567890","data":[{"context":"【广州市】快件离开 广州转运中心",'
+        '"time":"2025-03-12 06:02:11","ftime":"2025-03-12 06:02:11"}]}}'
+    )
+    with store.session() as session:
+        result = apply_tracking_update(session, kuaidi100.parse_push(param), source="kuaidi100", now=NOW)
+        assert not result.matched
+    fixture = Path(__file__).parent.parent / "fixtures" / "taobao" / "ExportOrderList202503121030.csv"
+    import_taobao_files(store, [fixture], "测试店")
+    with store.session() as session:
+        parcel = session.scalar(select(Shipment).where(Shipment.waybill_no == "78901234567890"))
+        assert parcel.status == "in_transit" and parcel.last_event_at is not None
