@@ -39,6 +39,16 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
             "ship_promise_due", "ship_promise_broken", "courier_conflict",
         ],
     },
+    # Courier scoreboard (services.courier_scoreboard): yuan per parcel by carrier code (or name: 中通), from the
+    # sellers' own figures; a carrier not listed has an unknown price. A shop overriding one carrier keeps the others.
+    "courier_prices": {"shentong": 15, "yuantong": 12, "zhongtong": 11, "shunfeng": 20},
+    # A destination province's own prices replace the carrier's price above, e.g. remote provinces:
+    # {"新疆": {"zhongtong": 22, "shunfeng": 35}, "西藏": {...}}. Province names match with or without 省/市/自治区.
+    "courier_province_prices": {},
+    "courier_score": {
+        "min_sample": 20,  # fewer parcels to a province than this: recommend from the carrier's all-province figures
+        "lookback_days": 365,  # parcels shipped longer ago than this are not scored
+    },
 }
 
 
