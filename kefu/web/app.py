@@ -20,6 +20,7 @@ from kefu.services.watch import sweep_shops
 from kefu.store.database import Store
 from kefu.web import i18n
 from kefu.web.api import alerts as alerts_api
+from kefu.web.api import couriers as couriers_api
 from kefu.web.api import router as api_router
 from kefu.web.auth import (
     SESSION_COOKIE,
@@ -32,6 +33,7 @@ from kefu.web.auth import (
 )
 from kefu.web.i18n import language_of, translate
 from kefu.web.pages import alerts as alerts_pages
+from kefu.web.pages import couriers as couriers_pages
 from kefu.web.pages import picklist as picklist_pages
 from kefu.web.pages import routers as page_routers
 from kefu.web.templating import is_htmx, render
@@ -101,8 +103,10 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     for router in page_routers:
         app.include_router(router)
     app.include_router(alerts_pages.router)
+    app.include_router(couriers_pages.router)
     app.include_router(api_router)
     app.include_router(alerts_api.router, prefix="/api")
+    app.include_router(couriers_api.router, prefix="/api")
     webhooks = shopify_webhook_router()
     if webhooks is not None:
         app.include_router(webhooks)

@@ -6,7 +6,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from kefu.domain import order_status as os_
-from kefu.services.courier_scoreboard import parcel_facts, scoreboard_view, shop_scoreboard
+from kefu.services.courier_scoreboard import (
+    parcel_facts,
+    scoreboard_view,
+    shop_scoreboard,
+)
 from kefu.services.shops import get_or_create_shop
 from kefu.store.tables import Alert, Order, Shipment, Shop
 
@@ -55,9 +59,9 @@ def test_facts_and_scores_from_one_query(store):
         board = shop_scoreboard(s, shop_id, now=NOW)
         xj = board.row("zhongtong", "新疆")
         assert (xj.parcels, xj.delivered, xj.median_hours, xj.p90_hours) == (3, 2, 70.0, 80.0)
-        assert (xj.exceptions, xj.complaints, xj.price) == (1, 0, Decimal("11"))
+        assert (xj.exceptions, xj.complaints, xj.price) == (1, 0, Decimal(11))
         sf = board.row("shunfeng", "浙江")
-        assert (sf.parcels, sf.exceptions, sf.complaints, sf.price) == (1, 0, 1, Decimal("20"))
+        assert (sf.parcels, sf.exceptions, sf.complaints, sf.price) == (1, 0, 1, Decimal(20))
         yt = board.row("yuantong", "上海")  # the parcel's own destination wins over the order's province
         assert (yt.parcels, yt.exceptions) == (1, 1)
         assert board.row("yuantong", "浙江") is None  # shipped 400 days ago, outside the lookback
@@ -77,7 +81,7 @@ def test_shop_prices_and_recommendation(store):
         add_parcel(s, shop.id, "y0", carrier="yuantong", province="新疆", hours=30)
         s.flush()
         view = scoreboard_view(s, shop.id, province="新疆", priority="cheapest", now=NOW)
-        assert view.board.row("zhongtong", "新疆").price == Decimal("25")
+        assert view.board.row("zhongtong", "新疆").price == Decimal(25)
         assert [r.carrier for r in view.recommendation.ranked] == ["shunfeng", "zhongtong"]
         assert [c.carrier for c in view.recommendation.too_few] == ["yuantong"]
         fast = scoreboard_view(s, shop.id, province="新疆", priority="fastest", now=NOW)

@@ -38,8 +38,8 @@ def test_median_and_nearest_rank_p90():
 
 def test_default_prices_from_configuration_and_overrides():
     policy = courier_policy(shop_rules(None))
-    assert policy.prices == {"shentong": Decimal("15"), "yuantong": Decimal("12"), "zhongtong": Decimal("11"),
-                             "shunfeng": Decimal("20")}
+    assert policy.prices == {"shentong": Decimal(15), "yuantong": Decimal(12), "zhongtong": Decimal(11),
+                             "shunfeng": Decimal(20)}
     assert policy.price("yunda", "浙江") is None  # unset = unknown
     assert policy.min_sample == 20
     shop = shop_rules({"courier_prices": {"中通": "11.5"},
@@ -47,10 +47,10 @@ def test_default_prices_from_configuration_and_overrides():
                        "courier_score": {"min_sample": 5}})
     policy = courier_policy(shop)
     assert policy.price("zhongtong", "浙江省") == Decimal("11.5")
-    assert policy.price("shentong", "浙江省") == Decimal("15")  # the other defaults stay
-    assert policy.price("zhongtong", "新疆") == Decimal("22")
-    assert policy.price("shunfeng", "新疆维吾尔自治区") == Decimal("35")
-    assert policy.price("shentong", "新疆") == Decimal("15")
+    assert policy.price("shentong", "浙江省") == Decimal(15)  # the other defaults stay
+    assert policy.price("zhongtong", "新疆") == Decimal(22)
+    assert policy.price("shunfeng", "新疆维吾尔自治区") == Decimal(35)
+    assert policy.price("shentong", "新疆") == Decimal(15)
     assert policy.min_sample == 5
     assert courier_policy({"courier_prices": {"zhongtong": "abc", "yuantong": -1}}).prices == {}
 
@@ -66,18 +66,18 @@ def test_scores_per_carrier_and_province():
         ParcelFact(None, "新疆", state="signed"),  # no carrier: left out
         delivered("shunfeng", "新疆", 5),
     ]
-    policy = CourierPolicy(prices={"zhongtong": Decimal("11"), "shunfeng": Decimal("20")},
-                           province_prices={"新疆": {"zhongtong": Decimal("22")}})
+    policy = CourierPolicy(prices={"zhongtong": Decimal(11), "shunfeng": Decimal(20)},
+                           province_prices={"新疆": {"zhongtong": Decimal(22)}})
     board = score(facts, policy)
     assert board.carriers == ["shunfeng", "zhongtong"] and board.provinces == ["新疆", "浙江"]
     xj = board.row("zhongtong", "新疆维吾尔自治区")
     assert (xj.parcels, xj.delivered, xj.median_hours, xj.p90_hours) == (4, 3, 20.0, 30.0)
     assert (xj.exceptions, xj.complaints, xj.exception_rate) == (1, 1, 0.25)
-    assert xj.price == Decimal("22")
+    assert xj.price == Decimal(22)
     zj = board.row("zhongtong", "浙江")
-    assert (zj.parcels, zj.exceptions, zj.median_hours, zj.price) == (1, 1, None, Decimal("11"))
+    assert (zj.parcels, zj.exceptions, zj.median_hours, zj.price) == (1, 1, None, Decimal(11))
     total = board.totals["zhongtong"]
-    assert (total.parcels, total.delivered, total.exceptions, total.price) == (6, 4, 2, Decimal("11"))
+    assert (total.parcels, total.delivered, total.exceptions, total.price) == (6, 4, 2, Decimal(11))
     assert total.median_hours == 20.0  # the province-less signed parcel has no pickup time: no hours
     assert board.row("shunfeng", "新疆").median_hours == 5.0
 
@@ -92,9 +92,9 @@ def _board(min_sample=3):
     facts += [delivered("yuantong", "新疆", 60)]
     facts += [delivered("yuantong", "浙江", h) for h in (20, 24, 30)]
     facts += [delivered("shentong", "浙江", 24)]  # too few anywhere
-    policy = CourierPolicy(prices={"zhongtong": Decimal("11"), "yuantong": Decimal("12"), "shunfeng": Decimal("20"),
-                                   "shentong": Decimal("15")},
-                           province_prices={"新疆": {"zhongtong": Decimal("22"), "yuantong": Decimal("25")}},
+    policy = CourierPolicy(prices={"zhongtong": Decimal(11), "yuantong": Decimal(12), "shunfeng": Decimal(20),
+                                   "shentong": Decimal(15)},
+                           province_prices={"新疆": {"zhongtong": Decimal(22), "yuantong": Decimal(25)}},
                            min_sample=min_sample)
     return score(facts, policy)
 
@@ -104,7 +104,7 @@ def test_recommend_cheapest_fastest_most_reliable():
     cheap = recommend(board, "新疆维吾尔自治区", "cheapest")
     assert cheap.province == "新疆"
     assert [r.carrier for r in cheap.ranked] == ["shunfeng", "zhongtong", "yuantong"]  # 20 < 22 < 25
-    assert [r.price for r in cheap.ranked] == [Decimal("20"), Decimal("22"), Decimal("25")]
+    assert [r.price for r in cheap.ranked] == [Decimal(20), Decimal(22), Decimal(25)]
     assert cheap.best.rank == 1 and cheap.best.basis == "province"
     fast = recommend(board, "新疆", "fastest")
     assert [r.carrier for r in fast.ranked] == ["yuantong", "shunfeng", "zhongtong"]  # yuantong's 24 h (all provinces)
@@ -120,7 +120,7 @@ def test_small_sample_falls_back_to_all_provinces_and_says_so():
     yuantong = next(r for r in rec.ranked if r.carrier == "yuantong")
     assert yuantong.basis == "all_provinces" and yuantong.province_parcels == 1
     assert yuantong.score.province is None and yuantong.score.parcels == 4
-    assert yuantong.price == Decimal("25")  # still the province's price
+    assert yuantong.price == Decimal(25)  # still the province's price
     strict = recommend(board, "新疆", "fastest", min_sample=20)
     assert strict.ranked == [] and {s.carrier for s in strict.too_few} == {"zhongtong", "shunfeng", "yuantong",
                                                                            "shentong"}
