@@ -462,16 +462,4 @@ def open_export(path: Path | str, *, display_name: str | None = None, timezone: 
     return ExportFile(path, display_name=display_name, timezone=timezone)
 
 
-def read_all(data: bytes, name: str = "upload.csv") -> list[OrderRecord | LineRecord | Rejection]:
-    """Parse an in-memory export (tests and small uploads)."""
-    import tempfile
-
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix or ".csv", delete=False) as tmp:
-        tmp.write(data)
-    try:
-        return list(open_export(tmp.name, display_name=name))
-    finally:
-        Path(tmp.name).unlink(missing_ok=True)
-
-
 __all__ = ["ExportFile", "LineRecord", "OrderRecord", "Rejection", "UnreadableExport", "open_export", "ORDERS", "LINES"]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import Connection, text
 
@@ -417,10 +417,3 @@ def _replay_parcel_pushes(store: Store, shop_id: str) -> None:
             log.info("applied %d parcel pushes that had arrived before their orders", len(matched))
     except Exception:  # a replay problem never undoes the import; the pushes stay kept for the next try
         log.exception("replaying kept parcel pushes failed")
-
-
-def rejection_lines(results: Iterable[FileImportResult]) -> Iterable[str]:
-    """`FILE:LINE: reason` for every kept rejection, as the CLI prints them."""
-    for result in results:
-        for rejection in result.rejections:
-            yield f"{result.file_name}:{rejection.line_no}: {rejection.reason}"
