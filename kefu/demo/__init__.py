@@ -23,7 +23,7 @@ from kefu.demo.generator import DemoShop, generate_demo_shop
 from kefu.ids import customer_id
 from kefu.services.import_products import CatalogImportResult, import_product_catalog
 from kefu.store.database import Store
-from kefu.store.tables import Customer, CustomerNote, CustomerTag, Shop
+from kefu.store.tables import Customer, CustomerNote, CustomerTag, Order, Shipment, Shop
 
 if TYPE_CHECKING:
     from kefu.services.import_orders import FileImportResult
@@ -34,6 +34,7 @@ CATALOG_FILE_NAME = "商品目录.csv"
 GENERATING = "生成数据 / generating"
 WRITING = "写出导出文件 / writing exports"
 PROFILES = "客户档案 / customer notes"
+TRACKING = "物流轨迹 / carrier scans"
 
 
 @dataclass
@@ -53,6 +54,8 @@ class DemoSummary:
     catalog: CatalogImportResult
     imports: list[FileImportResult] = field(default_factory=list)  # one per order/line file
     profiles: int = 0  # customers given agent notes, tags or profile fields
+    tracked: int = 0  # carrier pushes that landed on a parcel
+    alerts: dict[str, int] = field(default_factory=dict)  # alerts the first sweep raised, by kind
 
     @property
     def ok(self) -> bool:
@@ -133,6 +136,38 @@ def apply_profiles(store: Store, shop: DemoShop, shop_id: str, progress: Progres
     return touched
 
 
+def apply_tracking(store: Store, shop: DemoShop, shop_id: str, progress: Progress | None = None) -> tuple[int, dict[str, int]]:
+    """Land every demo parcel's Kuaidi100 push the way the webhook does (parse_push, then apply_tracking_update), all
+    in one session, then sweep the shop at the demo's end; returns (pushes that matched a parcel, alerts raised by kind).
+    Idempotent: a second run stores no new scans and raises no alert twice."""
+    from kefu.demo.generator import demo_end
+    from kefu.demo.tracking import demo_pushes
+    from kefu.ingest import kuaidi100
+    from kefu.services.tracking import apply_tracking_update
+    from kefu.services.watch import sweep
+
+    now = demo_end(shop.today).astimezone(UTC)
+    pushes = demo_pushes(shop)
+    matched = 0
+    with store.session() as session:
+        # The shop's orders and parcels loaded once and held here, so each update finds its order in the session.
+        loaded = [*session.scalars(select(Order).where(Order.shop_id == shop_id)),
+                  *session.scalars(select(Shipment).where(Shipment.shop_id == shop_id))]
+        for done, push in enumerate(pushes, start=1):
+            update = kuaidi100.parse_push(push.param)
+            with session.no_autoflush:  # apply_tracking_update flushes once at its end
+                result = apply_tracking_update(session, update, source="kuaidi100", now=now, shop_id=shop_id)
+            matched += result.matched
+            if progress and done % 200 == 0:
+                progress(TRACKING, done, len(pushes))
+        del loaded
+    if progress:
+        progress(TRACKING, len(pushes), len(pushes))
+    with store.session() as session:
+        swept = sweep(session, shop_id, now=now)
+    return matched, dict(sorted(swept.raised_by_kind.items()))
+
+
 def build_demo_shop(
     store: Store,
     *,
@@ -143,7 +178,8 @@ def build_demo_shop(
     customers: int = 2000,
     progress: Progress | None = None,
 ) -> DemoSummary:
-    """Generate the demo shop, write its export files, import them (catalogue first), then add agents' notes."""
+    """Generate the demo shop, write its export files, import them (catalogue first), add agents' notes, land the
+    parcels' carrier scans and sweep the parcel watch at the demo's end (so the alert queue opens with work in it)."""
     from kefu.services.import_orders import import_taobao_files
 
     today = today or beijing_today()
@@ -162,6 +198,7 @@ def build_demo_shop(
     with store.session() as session:
         shop_id = session.scalar(select(Shop.id).where(Shop.name == shop_name))
     profiles = apply_profiles(store, shop, shop_id, progress)
+    tracked, alerts = apply_tracking(store, shop, shop_id, progress)
     return DemoSummary(
         shop_name=shop_name,
         shop_id=shop_id,
@@ -176,7 +213,9 @@ def build_demo_shop(
         catalog=catalog,
         imports=imports,
         profiles=profiles,
+        tracked=tracked,
+        alerts=alerts,
     )
 
 
-__all__ = ["DemoSummary", "apply_profiles", "build_demo_shop", "write_demo_files"]
+__all__ = ["DemoSummary", "apply_profiles", "apply_tracking", "build_demo_shop", "write_demo_files"]

@@ -474,6 +474,14 @@ _CARRIERS = ("中通快递", "圆通速递", "韵达快递", "申通快递", "�
 _CARRIER_CUMULATIVE = list(itertools.accumulate((30, 20, 15, 10, 12, 8, 5)))
 
 
+# Extra days before a buyer confirms receipt, on top of the usual 2–10: parcels to 新疆/西藏/青海 and by 邮政 travel longer.
+_SLOW_DESTINATIONS = frozenset({"新疆维吾尔自治区", "西藏自治区", "青海省"})
+
+
+def _confirm_lag_days(province: str, carrier: str) -> float:
+    return (3.0 if province in _SLOW_DESTINATIONS else 0.0) + (1.5 if carrier == "邮政快递包裹" else 0.0)
+
+
 def _allocate(total: Decimal, parts: Sequence[Decimal]) -> list[Decimal]:
     """Split an amount over lines in proportion to their goods value, to the fen, summing exactly."""
     whole = sum(parts)
@@ -598,7 +606,9 @@ class _OrderMaker:
                 elif shipped_at >= end:
                     status, shipped_at = WAIT_SEND, None
                 else:
-                    finished_at = shipped_at + timedelta(days=rng.uniform(2, 10), minutes=rng.randrange(0, 600))
+                    # Buyers confirm after the parcel arrives: later to far provinces and by the slow post.
+                    finished_at = shipped_at + timedelta(days=rng.uniform(2, 10) + _confirm_lag_days(address.province, carrier),
+                                                         minutes=rng.randrange(0, 600))
                     if finished_at >= end:
                         status, finished_at = SENT, None
                     else:

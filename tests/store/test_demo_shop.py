@@ -80,3 +80,44 @@ def test_kefu_demo_command_prints_the_summary_and_the_next_step(tmp_path):
     assert "kefu --db" in result.output and "serve" in result.output
     bad = CliRunner().invoke(app, ["--db", db, "demo", "--today", "2026-02-30"])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+
+
+def test_demo_parcels_carry_carrier_scans_and_the_watch_opens_with_alerts(store, tmp_path):
+    from datetime import UTC
+
+    from kefu.demo.generator import demo_end
+    from kefu.domain.rules.watch import province_key
+    from kefu.services.courier_scoreboard import scoreboard_view
+    from kefu.store.tables import Alert, TrackingEventRow
+
+    summary = build_demo_shop(store, seed=7, today=TODAY, customers=300, out_dir=tmp_path)
+    assert summary.ok, summary.problems()
+    now = demo_end(TODAY).astimezone(UTC)
+    with store.session() as session:
+        shop = summary.shop_id
+        parcels = count(session, Shipment, Shipment.shop_id == shop)
+        assert summary.tracked == parcels
+        assert count(session, Shipment, Shipment.shop_id == shop, Shipment.status.is_(None)) == 0
+        states = set(session.scalars(select(Shipment.status).where(Shipment.shop_id == shop).distinct()))
+        assert {"signed", "in_transit", "problem", "rejected", "awaiting_pickup"} <= states
+        assert count(session, TrackingEventRow, TrackingEventRow.shop_id == shop) > parcels * 4
+        assert count(session, TrackingEventRow, TrackingEventRow.at > now) == 0
+        kinds = dict(session.execute(select(Alert.kind, func.count()).where(Alert.shop_id == shop, Alert.status == "open")
+                                     .group_by(Alert.kind)).all())
+        assert kinds.get("stall", 0) >= 1 and kinds.get("exception", 0) >= 1 and kinds.get("rejected", 0) >= 1
+        assert kinds.get("fake_shipping", 0) == 1
+        assert summary.alerts["stall"] == kinds["stall"]
+
+        busiest = session.scalar(select(Shipment.destination_province).where(Shipment.shop_id == shop)
+                                 .group_by(Shipment.destination_province).order_by(func.count().desc()).limit(1))
+        view = scoreboard_view(session, shop, province=busiest, priority="fastest", now=now)
+        best = view.recommendation.best
+        assert best is not None and best.score.median_hours is not None and best.score.delivered > 0
+        assert view.recommendation.province == province_key(busiest)
+        assert any(r.basis == "province" for r in view.recommendation.ranked)
+        events = count(session, TrackingEventRow, TrackingEventRow.shop_id == shop)
+
+    again = build_demo_shop(store, seed=7, today=TODAY, customers=300, out_dir=tmp_path / "again")
+    assert again.alerts == {}
+    with store.session() as session:
+        assert count(session, TrackingEventRow, TrackingEventRow.shop_id == shop) == events
