@@ -158,18 +158,15 @@ def _route(rng: Random, code: str, province: str, city: str, district: str, pick
         hubs.insert(-1 if len(hubs) > 1 else 1, hubs[-1] if len(hubs) > 1 else hubs[0])
     moment = picked + timedelta(hours=rng.uniform(1, 3))
     step = max(hours - 3, 4) / legs
-    for here, there in zip(hubs, [*hubs[1:], branch]):
-        if here == there:
+    for leg, (here, there) in enumerate(zip(hubs, [*hubs[1:], branch])):
+        if leg:
             moment += timedelta(hours=step * rng.uniform(0.8, 1.2))
+        if here == there:
             track.add(moment, "在途", "1002", f"快件在 【{here}】 完成分拣，准备发往下一站")
-            continue
-        moment += timedelta(hours=rng.uniform(0.5, 2.5))
-        track.add(moment, "在途", "1002", f"快件离开 【{here}】 已发往 【{there}】")
-        moment += timedelta(hours=step * rng.uniform(0.8, 1.2))
-        if there == branch:
-            track.add(moment, "到达派件城市", "1001", f"【{city}市】快件已到达 {branch}")
         else:
-            track.add(moment, "在途", "1002", f"快件已到达 【{there}】")
+            track.add(moment, "在途", "1002", f"快件离开 【{here}】 已发往 【{there}】")
+    moment += timedelta(hours=step * rng.uniform(0.8, 1.2))
+    track.add(moment, "到达派件城市", "1001", f"【{city}市】快件已到达 {branch}")
     return track, moment, branch
 
 
