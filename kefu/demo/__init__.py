@@ -141,7 +141,7 @@ def apply_tracking(store: Store, shop: DemoShop, shop_id: str, progress: Progres
     in one session, then sweep the shop at the demo's end; returns (pushes that matched a parcel, alerts raised by kind).
     Idempotent: a second run stores no new scans and raises no alert twice."""
     from kefu.demo.generator import demo_end
-    from kefu.demo.tracking import demo_pushes
+    from kefu.demo.tracking import DEMO_COURIER_PRICES, DEMO_PROVINCE_PRICES, demo_pushes
     from kefu.ingest import kuaidi100
     from kefu.services.tracking import apply_tracking_update
     from kefu.services.watch import sweep
@@ -163,6 +163,13 @@ def apply_tracking(store: Store, shop: DemoShop, shop_id: str, progress: Progres
         del loaded
     if progress:
         progress(TRACKING, len(pushes), len(pushes))
+    with store.session() as session:
+        shop_row = session.get(Shop, shop_id)
+        settings = dict(shop_row.settings or {})
+        if "courier_prices" not in settings and "courier_province_prices" not in settings:  # keep the owner's own
+            settings["courier_prices"] = dict(DEMO_COURIER_PRICES)
+            settings["courier_province_prices"] = {p: dict(t) for p, t in DEMO_PROVINCE_PRICES.items()}
+            shop_row.settings = settings
     with store.session() as session:
         swept = sweep(session, shop_id, now=now)
     return matched, dict(sorted(swept.raised_by_kind.items()))

@@ -87,6 +87,20 @@ _PROBLEMS = (
 )
 
 
+# The demo seller's own postage deals (yuan per parcel), written into the shop's settings so /couriers can rank by price:
+# 邮政 is cheap to the far west, where the 通达系 charge extra.
+DEMO_COURIER_PRICES = {"zhongtong": 11, "yuantong": 12, "yunda": 11.5, "shentong": 15, "jtexpress": 10, "shunfeng": 20,
+                       "youzhengguonei": 13}
+DEMO_PROVINCE_PRICES = {
+    "新疆": {"zhongtong": 22, "yuantong": 23, "yunda": 22, "shentong": 25, "jtexpress": 21, "shunfeng": 35,
+             "youzhengguonei": 16},
+    "西藏": {"zhongtong": 24, "yuantong": 25, "yunda": 24, "shentong": 27, "jtexpress": 23, "shunfeng": 38,
+             "youzhengguonei": 17},
+    "青海": {"zhongtong": 16, "yuantong": 17, "yunda": 16, "shentong": 18, "jtexpress": 15, "shunfeng": 28,
+             "youzhengguonei": 14},
+}
+
+
 @dataclass(frozen=True)
 class DemoPush:
     """The latest Kuaidi100 push for one shipped demo order: `param` is the JSON body field Kuaidi100 posts."""
@@ -353,4 +367,4 @@ def _push(order: OrderRow, special: str | None, shop: DemoShop, end: datetime, r
     return result(MOVING, scans, state=scans[-1][2])
 
 
-__all__ = ["KINDS", "DemoPush", "demo_pushes"]
+__all__ = ["DEMO_COURIER_PRICES", "DEMO_PROVINCE_PRICES", "KINDS", "DemoPush", "demo_pushes"]

@@ -115,6 +115,8 @@ def test_demo_parcels_carry_carrier_scans_and_the_watch_opens_with_alerts(store,
         assert best is not None and best.score.median_hours is not None and best.score.delivered > 0
         assert view.recommendation.province == province_key(busiest)
         assert any(r.basis == "province" for r in view.recommendation.ranked)
+        remote = scoreboard_view(session, shop, province="新疆维吾尔自治区", priority="cheapest", now=now).recommendation
+        assert remote.province == "新疆" and remote.best is not None and remote.best.price is not None
         events = count(session, TrackingEventRow, TrackingEventRow.shop_id == shop)
 
     again = build_demo_shop(store, seed=7, today=TODAY, customers=300, out_dir=tmp_path / "again")
