@@ -141,7 +141,11 @@ def apply_tracking(store: Store, shop: DemoShop, shop_id: str, progress: Progres
     in one session, then sweep the shop at the demo's end; returns (pushes that matched a parcel, alerts raised by kind).
     Idempotent: a second run stores no new scans and raises no alert twice."""
     from kefu.demo.generator import demo_end
-    from kefu.demo.tracking import DEMO_COURIER_PRICES, DEMO_PROVINCE_PRICES, demo_pushes
+    from kefu.demo.tracking import (
+        DEMO_COURIER_PRICES,
+        DEMO_PROVINCE_PRICES,
+        demo_pushes,
+    )
     from kefu.ingest import kuaidi100
     from kefu.services.tracking import apply_tracking_update
     from kefu.services.watch import sweep

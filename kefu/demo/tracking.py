@@ -19,7 +19,15 @@ from random import Random
 
 from kefu.config import shop_rules
 from kefu.demo.export_writer import BEIJING
-from kefu.demo.generator import CLOSED, CLOSED_REFUND_REASON, FINISHED, SENT, DemoShop, OrderRow, demo_end
+from kefu.demo.generator import (
+    CLOSED,
+    CLOSED_REFUND_REASON,
+    FINISHED,
+    SENT,
+    DemoShop,
+    OrderRow,
+    demo_end,
+)
 from kefu.domain.carriers import carrier_code
 from kefu.domain.rules.watch import province_key, watch_policy
 
