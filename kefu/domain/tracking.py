@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -208,3 +209,14 @@ def merge_events(existing: Iterable[TrackingEvent | str], incoming: Iterable[Tra
             known.add(key)
             fresh.append(event)
     return newest_first(fresh)
+
+
+def json_object(raw: str, field: str) -> dict:
+    """A push body's JSON object; PushRejected names the field when it is not JSON or not an object."""
+    try:
+        payload = json.loads(raw)
+    except (TypeError, ValueError):
+        raise PushRejected(field, "is not JSON") from None
+    if not isinstance(payload, dict):
+        raise PushRejected(field, "is not a JSON object")
+    return payload

@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -19,6 +18,7 @@ from kefu.domain.tracking import (
     PushRejected,
     TrackingEvent,
     TrackingUpdate,
+    json_object,
     newest_first,
     parse_beijing_time,
 )
@@ -133,12 +133,7 @@ def _reply(ebusiness_id: str, now: datetime, *, success: bool, reason: str) -> d
 
 def parse_push(request_data: str) -> list[TrackingUpdate]:
     """A push's RequestData JSON as one TrackingUpdate per parcel; PushRejected names the field that cannot be read."""
-    try:
-        payload = json.loads(request_data)
-    except (TypeError, ValueError):
-        raise PushRejected("RequestData", "is not JSON") from None
-    if not isinstance(payload, dict):
-        raise PushRejected("RequestData", "is not a JSON object")
+    payload = json_object(request_data, "RequestData")
     items = payload.get("Data")
     if items is None:
         return []

@@ -17,6 +17,7 @@ from kefu.domain.tracking import (
     TrackingEvent,
     TrackingUpdate,
     advance,
+    json_object,
     newest_first,
     parse_beijing_time,
 )
@@ -132,12 +133,7 @@ def error_ack(message: str = "失败") -> dict[str, Any]:
 
 def parse_push(param_raw: str) -> TrackingUpdate:
     """A push's `param` JSON as a TrackingUpdate; PushRejected names the field when it cannot be read."""
-    try:
-        payload = json.loads(param_raw)
-    except (TypeError, ValueError):
-        raise PushRejected("param", "is not JSON") from None
-    if not isinstance(payload, dict):
-        raise PushRejected("param", "is not a JSON object")
+    payload = json_object(param_raw, "param")
     last = payload.get("lastResult")
     if not isinstance(last, dict):
         raise PushRejected("lastResult", "is missing")

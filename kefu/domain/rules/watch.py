@@ -197,26 +197,25 @@ def watch_policy(rules: Mapping[str, Any], carrier_code: str | None = None, prov
     )
 
 
-def earliest_hours(rules: Mapping[str, Any], key: str) -> float:
-    """The fewest hours any carrier or province (or the shop) uses for `key`: candidate queries filter with it."""
+def _configured_hours(rules: Mapping[str, Any], key: str) -> list[float]:
+    """Every value `key` takes: the shop's own and each carrier's or province's override."""
     watch = _watch_section(rules)
     carriers, provinces = _override_tables(watch)
     values = [_hours(watch[key], key)]
     for table in (*carriers.values(), *provinces.values()):
         if table.get(key) is not None:
             values.append(_hours(table[key], key))
-    return min(values)
+    return values
+
+
+def earliest_hours(rules: Mapping[str, Any], key: str) -> float:
+    """The fewest hours any carrier or province (or the shop) uses for `key`: candidate queries filter with it."""
+    return min(_configured_hours(rules, key))
 
 
 def largest_hours(rules: Mapping[str, Any], key: str) -> float:
     """The most hours any carrier or province (or the shop) uses for `key`: windows that end after it are read."""
-    watch = _watch_section(rules)
-    carriers, provinces = _override_tables(watch)
-    values = [_hours(watch[key], key)]
-    for table in (*carriers.values(), *provinces.values()):
-        if table.get(key) is not None:
-            values.append(_hours(table[key], key))
-    return max(values)
+    return max(_configured_hours(rules, key))
 
 
 def enabled_kinds(rules: Mapping[str, Any]) -> frozenset[str]:
