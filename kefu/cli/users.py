@@ -86,26 +86,26 @@ def list_(ctx: typer.Context) -> None:
     console.print(table)
 
 
+def _set_active(ctx: typer.Context, username: str, active: bool) -> None:
+    try:
+        with store_of(ctx).session() as session:
+            set_active(session, username, active)
+    except UserError as exc:
+        _fail(exc)
+    done = "已启用 / enabled" if active else "已停用 / disabled"
+    console.print(f"[green]✓[/green] {done}: {username}")
+
+
 @user_app.command("disable")
 def disable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
     """停用账号 / Disable an account."""
-    try:
-        with store_of(ctx).session() as session:
-            set_active(session, username, False)
-    except UserError as exc:
-        _fail(exc)
-    console.print(f"[green]✓[/green] 已停用 / disabled: {username}")
+    _set_active(ctx, username, False)
 
 
 @user_app.command("enable")
 def enable(ctx: typer.Context, username: str = typer.Argument(...)) -> None:
     """启用账号 / Enable an account."""
-    try:
-        with store_of(ctx).session() as session:
-            set_active(session, username, True)
-    except UserError as exc:
-        _fail(exc)
-    console.print(f"[green]✓[/green] 已启用 / enabled: {username}")
+    _set_active(ctx, username, True)
 
 
 def register(app: typer.Typer) -> None:
