@@ -19,7 +19,8 @@ from kefu.demo.export_writer import (
     write_line_report_xlsx,
     write_order_report_csv,
 )
-from kefu.demo.generator import DemoShop, generate_demo_shop
+from kefu.demo.generator import DemoShop, demo_end, generate_demo_shop
+from kefu.demo.steps import DemoContext, run_demo_steps
 from kefu.ids import customer_id
 from kefu.services.import_products import CatalogImportResult, import_product_catalog
 from kefu.store.database import Store
@@ -56,6 +57,7 @@ class DemoSummary:
     profiles: int = 0  # customers given agent notes, tags or profile fields
     tracked: int = 0  # carrier pushes that landed on a parcel
     alerts: dict[str, int] = field(default_factory=dict)  # alerts the first sweep raised, by kind
+    extras: list[str] = field(default_factory=list)  # one summary line per step in kefu/demo/steps.py
 
     @property
     def ok(self) -> bool:
@@ -140,7 +142,6 @@ def apply_tracking(store: Store, shop: DemoShop, shop_id: str, progress: Progres
     """Land every demo parcel's Kuaidi100 push the way the webhook does (parse_push, then apply_tracking_update), all
     in one session, then sweep the shop at the demo's end; returns (pushes that matched a parcel, alerts raised by kind).
     Idempotent: a second run stores no new scans and raises no alert twice."""
-    from kefu.demo.generator import demo_end
     from kefu.demo.tracking import (
         DEMO_COURIER_PRICES,
         DEMO_PROVINCE_PRICES,
@@ -210,6 +211,7 @@ def build_demo_shop(
         shop_id = session.scalar(select(Shop.id).where(Shop.name == shop_name))
     profiles = apply_profiles(store, shop, shop_id, progress)
     tracked, alerts = apply_tracking(store, shop, shop_id, progress)
+    extras = run_demo_steps(DemoContext(store=store, shop=shop, shop_id=shop_id, now=demo_end(today).astimezone(UTC), progress=progress))
     return DemoSummary(
         shop_name=shop_name,
         shop_id=shop_id,
@@ -226,6 +228,7 @@ def build_demo_shop(
         profiles=profiles,
         tracked=tracked,
         alerts=alerts,
+        extras=extras,
     )
 
 

@@ -389,3 +389,15 @@ class WebhookDelivery(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20))  # processed | ignored | failed
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# Each capability keeps its tables in its own module; importing them here puts every table on Base.metadata, which
+# Alembic, the tests and drop_everything read.
+from kefu.store import (  # noqa: E402,F401
+    case_tables,
+    desk_tables,
+    messaging_tables,
+    returns_tables,
+    review_tables,
+    stock_tables,
+)

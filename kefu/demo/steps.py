@@ -1,0 +1,40 @@
+"""Demo steps after the orders land: each capability adds its own invented data (chats, reviews, stock …) here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kefu.demo.generator import DemoShop
+    from kefu.store.database import Store
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What a demo step gets: the store, the generated shop, its id, the demo's "now" and a progress callback."""
+
+    store: Store
+    shop: DemoShop
+    shop_id: str
+    now: datetime  # UTC, the demo's end
+    progress: Progress | None = None
+
+
+# A step returns a short line for the summary (Chinese / English), e.g. "评价 / reviews: 812".
+DemoStep = Callable[[DemoContext], str]
+
+
+def demo_steps() -> list[DemoStep]:
+    """The steps in the order they run; a capability adds one import and one entry here."""
+    steps: list[DemoStep] = []
+    return steps
+
+
+def run_demo_steps(context: DemoContext) -> list[str]:
+    """Run every step and collect its summary line."""
+    return [step(context) for step in demo_steps()]
