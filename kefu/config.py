@@ -49,6 +49,9 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
         "min_sample": 20,  # fewer parcels to a province than this: recommend from the carrier's all-province figures
         "lookback_days": 365,  # parcels shipped longer ago than this are not scored
     },
+    # Outgoing-message channels (kefu.channels): a marketing SMS must end with the provider's opt-out wording (Aliyun
+    # promotion templates: "拒收请回复R"; Aliyun's marketing product appends "回T退订" itself). Non-marketing texts never carry it.
+    "channels": {"marketing_opt_out": "拒收请回复R"},
 }
 
 
@@ -61,6 +64,70 @@ def shop_rules(overrides: dict[str, Any] | None) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Credentials and options of the outgoing-message channels (kefu.channels); every channel is off until configured."""
+
+    default: str = "console"  # KEFU_CHANNEL: console (dry run, never sends), aliyun_sms, tencent_sms, smtp or webhook
+    timeout_seconds: float = 5.0  # KEFU_CHANNEL_TIMEOUT_SECONDS: per HTTP/SMTP call (Aliyun asks for at least 1 s)
+    aliyun_sms_access_key_id: str | None = None  # KEFU_ALIYUN_SMS_ACCESS_KEY_ID
+    aliyun_sms_access_key_secret: str | None = None  # KEFU_ALIYUN_SMS_ACCESS_KEY_SECRET
+    aliyun_sms_sign_name: str | None = None  # KEFU_ALIYUN_SMS_SIGN_NAME: the approved 签名 (a delivery may name its own)
+    aliyun_sms_region: str = "cn-hangzhou"  # KEFU_ALIYUN_SMS_REGION
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"  # KEFU_ALIYUN_SMS_ENDPOINT
+    tencent_sms_secret_id: str | None = None  # KEFU_TENCENT_SMS_SECRET_ID
+    tencent_sms_secret_key: str | None = None  # KEFU_TENCENT_SMS_SECRET_KEY
+    tencent_sms_sdk_app_id: str | None = None  # KEFU_TENCENT_SMS_SDK_APP_ID, e.g. 1400006666
+    tencent_sms_sign_name: str | None = None  # KEFU_TENCENT_SMS_SIGN_NAME
+    tencent_sms_region: str = "ap-guangzhou"  # KEFU_TENCENT_SMS_REGION
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"  # KEFU_TENCENT_SMS_ENDPOINT
+    smtp_host: str | None = None  # KEFU_SMTP_HOST
+    smtp_port: int = 587  # KEFU_SMTP_PORT
+    smtp_security: str = "starttls"  # KEFU_SMTP_SECURITY: starttls, ssl or none
+    smtp_username: str | None = None  # KEFU_SMTP_USERNAME
+    smtp_password: str | None = None  # KEFU_SMTP_PASSWORD
+    smtp_from: str | None = None  # KEFU_SMTP_FROM, e.g. "我的店 <service@example.com>"
+    webhook_url: str | None = None  # KEFU_WEBHOOK_CHANNEL_URL: where each message is POSTed as JSON
+    webhook_secret: str | None = None  # KEFU_WEBHOOK_CHANNEL_SECRET: HMAC-SHA256 key of the X-Kefu-Signature header
+
+    @classmethod
+    def from_env(cls, env: Any) -> "ChannelSettings":
+        def text(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        def number(name: str, default: float) -> float:
+            try:
+                value = float(env.get(name) or default)
+            except ValueError:
+                return default
+            return value if value > 0 else default
+
+        base = cls()
+        return cls(
+            default=(text("KEFU_CHANNEL") or base.default).lower(),
+            timeout_seconds=number("KEFU_CHANNEL_TIMEOUT_SECONDS", base.timeout_seconds),
+            aliyun_sms_access_key_id=text("KEFU_ALIYUN_SMS_ACCESS_KEY_ID"),
+            aliyun_sms_access_key_secret=text("KEFU_ALIYUN_SMS_ACCESS_KEY_SECRET"),
+            aliyun_sms_sign_name=text("KEFU_ALIYUN_SMS_SIGN_NAME"),
+            aliyun_sms_region=text("KEFU_ALIYUN_SMS_REGION") or base.aliyun_sms_region,
+            aliyun_sms_endpoint=text("KEFU_ALIYUN_SMS_ENDPOINT") or base.aliyun_sms_endpoint,
+            tencent_sms_secret_id=text("KEFU_TENCENT_SMS_SECRET_ID"),
+            tencent_sms_secret_key=text("KEFU_TENCENT_SMS_SECRET_KEY"),
+            tencent_sms_sdk_app_id=text("KEFU_TENCENT_SMS_SDK_APP_ID"),
+            tencent_sms_sign_name=text("KEFU_TENCENT_SMS_SIGN_NAME"),
+            tencent_sms_region=text("KEFU_TENCENT_SMS_REGION") or base.tencent_sms_region,
+            tencent_sms_endpoint=text("KEFU_TENCENT_SMS_ENDPOINT") or base.tencent_sms_endpoint,
+            smtp_host=text("KEFU_SMTP_HOST"),
+            smtp_port=int(number("KEFU_SMTP_PORT", base.smtp_port)),
+            smtp_security=(text("KEFU_SMTP_SECURITY") or base.smtp_security).lower(),
+            smtp_username=text("KEFU_SMTP_USERNAME"),
+            smtp_password=env.get("KEFU_SMTP_PASSWORD") or None,
+            smtp_from=text("KEFU_SMTP_FROM"),
+            webhook_url=text("KEFU_WEBHOOK_CHANNEL_URL"),
+            webhook_secret=text("KEFU_WEBHOOK_CHANNEL_SECRET"),
+        )
 
 
 @dataclass(frozen=True)
@@ -80,6 +147,7 @@ class Settings:
     kuaidi100_callback_url: str | None = None  # KEFU_KUAIDI100_CALLBACK_URL: public https://…/webhooks/kuaidi100
     kdniao_api_key: str | None = None  # KEFU_KDNIAO_API_KEY: checks each push's DataSign
     kdniao_ebusiness_id: str | None = None  # KEFU_KDNIAO_EBUSINESS_ID: named in the reply to every push
+    channels: ChannelSettings = field(default_factory=ChannelSettings)  # outgoing-message channels (kefu.channels)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -98,6 +166,7 @@ class Settings:
             kuaidi100_callback_url=env.get("KEFU_KUAIDI100_CALLBACK_URL", "").strip() or None,
             kdniao_api_key=env.get("KEFU_KDNIAO_API_KEY", "").strip() or None,
             kdniao_ebusiness_id=env.get("KEFU_KDNIAO_EBUSINESS_ID", "").strip() or None,
+            channels=ChannelSettings.from_env(env),
         )
 
 
