@@ -1,0 +1,1 @@
+"""Pure stock rules: allocating stock to orders, the buyer's stockout choice, messages, safety stock, sell-through."""
