@@ -49,9 +49,173 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
         "min_sample": 20,  # fewer parcels to a province than this: recommend from the carrier's all-province figures
         "lookback_days": 365,  # parcels shipped longer ago than this are not scored
     },
+    # Reviews (services.reviews, review_replies, review_recovery): the seller's reply (解释) window, the window in which
+    # a buyer may still change a neutral/bad review (platforms.md §2: 30 days, unverified), recovery-step deadlines in
+    # days after the review (each capped at the modification window), Shopify stars → good/neutral/bad, how sure the
+    # text must read before a good rating with negative words is flagged, and the shop's voice in reply drafts.
+    "reviews": {
+        "reply_window_days": 30,
+        "modify_window_days": 30,
+        "recovery_step_days": {"apologise": 1, "find_cause": 3, "remedy": 5, "satisfaction": 10, "record_cause": 20},
+        "stars_good_from": 4,  # Shopify 4–5 stars = good
+        "stars_bad_up_to": 2,  # Shopify 1–2 stars = bad, 3 = neutral
+        "flag_below_score": 0.35,  # a good rating whose text scores below this is flagged
+        "bulk_approve_min_score": 0.6,  # bulk approval takes good, unflagged reviews scoring at least this
+        "evidence_max_bytes": 5_000_000,
+        "voice": {"shop_name": "", "sign_off": "", "buyer_word": "亲"},
+    },
+    # Stock (kefu.domain.stock.levels, services.stock_check/stockouts/stock_levels): safety stock =
+    # ceil(z·σ_daily·√lead + mean_daily·lead) over the last velocity_days of sales.
+    "stock": {
+        "safety_z": 1.65,  # service-level factor: 1.65 ≈ 95 % of lead times without running out
+        "velocity_days": 28,  # sales history for the daily mean and σ
+        "default_lead_time_days": 7,  # supplier lead time when a SKU has none
+        "min_safety_stock": 0,
+        "sell_through_days": 30,  # the 动销率 period on the stock page
+        "best_seller_units": 20,  # units sold in velocity_days that make a SKU a best seller (pre-sale switch)
+        "wait_ships_available_now": True,  # a buyer who waits gets the in-stock part now (split shipment)
+        "substitute_suggestions": 3,
+        "low_stock_alerts": True,
+        "alert_due_hours": 24,  # a stock.low alert is due this long after it is raised
+    },
+    # Segments (kefu.domain.growth.rfm, purchase_cycle): recency scores 5/4/3/2 up to these days since the last paid
+    # order (older: 1); frequency scores 2/3/4/5 from these paid-order counts (fewer: 1); money by quintile in the shop.
+    # Groups: the first whose ranges hold wins.
+    "segments": {
+        "recency_days": [30, 90, 180, 365],
+        "frequency_orders": [2, 3, 5, 8],
+        "groups": [
+            {"name": "champions", "r": [4, 5], "f": [4, 5], "m": [4, 5]},
+            {"name": "loyal", "r": [3, 5], "f": [3, 5]},
+            {"name": "cant_lose", "r": [1, 2], "f": [4, 5], "m": [4, 5]},
+            {"name": "at_risk", "r": [1, 2], "f": [2, 5]},
+            {"name": "new", "r": [4, 5], "f": [1, 1]},
+            {"name": "promising", "r": [3, 5], "f": [2, 2]},
+            {"name": "hibernating", "r": [2, 3], "f": [1, 1]},
+            {"name": "lost", "r": [1, 1], "f": [1, 1]},
+        ],
+        "cycle": {
+            "min_gaps_for_own_cycle": 3,  # a customer's own rhythm is trusted from 3 gaps between paid orders
+            "shop_cycle_days": 90,  # used until the shop has 20 repeat gaps of its own
+            "winback_after_cycles": 0.5,  # overdue by half a cycle: time for a win-back visit
+            "lost_after_cycles": 3,  # overdue by more than 3 cycles: not worth a message
+        },
+    },
+    # Surprise gifts (kefu.domain.growth.gifts): who may get one and what it may cost (yuan).
+    "gifts": {
+        "tiers": ["top", "middle"],
+        "min_paid_orders": 2,
+        "cost_share_of_spend": 0.03,
+        "max_cost_by_tier": {"top": 60, "middle": 20},
+        "max_gifts_per_year": 2,
+        "must_relate_to_shop": True,
+    },
+    # 差评师 risk (kefu.domain.risk.extortion): points per signal (complaints/refunds/bad reviews: per event, up to
+    # per_event_cap events each) and the levels.
+    "extortion_risk": {
+        "weights": {
+            "new_buyer": 10, "same_day_question": 5, "remote_cod_same_day": 25, "invoice_trap": 15,
+            "free_shipping_trap": 5, "past_complaints": 10, "past_refunds": 5, "past_bad_reviews": 10,
+            "extortion_language": 45, "off_platform_payment": 20,
+        },
+        "medium_at": 30,
+        "high_at": 60,
+        "per_event_cap": 3,
+        "remote_provinces": ["新疆", "西藏", "青海", "内蒙古", "宁夏", "甘肃", "海南"],
+    },
+    # Returns (kefu.domain.returns): the 7-day no-reason window (消费者权益保护法 §25, counted from the day after signing),
+    # the legal exemptions, the "intact" (完好) checklist, who pays return freight, the refund due after the return
+    # arrives, the goodwill extension with its depreciation fees, and the return-rate jump alert. A category's own
+    # numbers in "categories" replace the shop's ("上衣" also matches "女装/上衣"); a product's extra {"returns_exempt":
+    # "made_to_order"} or a title keyword in "exempt_keywords" makes it exempt.
+    "returns": {
+        "no_reason_days": 7,  # days after the signing day (淘宝 listings may promise 8, 15 …: set it per category)
+        "refund_due_days": 7,  # refund within this many days of receiving the return
+        "refund_warning_days": 2,  # a refund due this soon shows as "due soon"
+        "free_shipping": True,  # 包邮 listings: the buyer pays only the return postage (else both ways)
+        "freight_insurance": False,  # 运费险 on every order (an order or request flag overrides)
+        "exchange_first": True,  # a size/colour choice return suggests an exchange before a refund
+        "high_value_tiers": ["top"],  # customer value tiers that get the longer goodwill extension
+        "goodwill": {"enabled": True, "extra_days": 7, "high_value_extra_days": 23, "require_resellable": True},
+        # Depreciation fee (折旧费) of a goodwill return by the item's condition: a share of the item's price.
+        "depreciation": {"as_new": 0, "tried_on": 0, "light_wear": 0.1, "damaged": 0.3},
+        "depreciation_min_fee": 5,  # yuan, when a fee is charged at all
+        "exempt_keywords": {"定制": "made_to_order", "定做": "made_to_order", "刻字": "made_to_order",
+                            "鲜花": "perishable", "生鲜": "perishable", "活体": "perishable",
+                            "报纸": "newspaper", "期刊": "periodical", "杂志": "periodical",
+                            "激活码": "digital", "兑换码": "digital", "点卡": "digital"},
+        "exempt_categories": {"生鲜": "perishable", "鲜花": "perishable", "水果": "perishable", "报纸": "newspaper",
+                              "期刊": "periodical", "虚拟": "digital"},
+        "checklists": {
+            "default": ["complete", "no_damage"],
+            "clothing": ["tags_on", "unwashed", "no_odour", "no_stains"],
+            "electronics": ["seal_intact", "accessories_complete", "not_activated", "serial_intact"],
+            "sealed": ["seal_intact"],
+        },
+        "categories": {
+            "上衣": {"checklist": "clothing"}, "连衣裙": {"checklist": "clothing"}, "裤装": {"checklist": "clothing"},
+            "外套": {"checklist": "clothing"}, "服装": {"checklist": "clothing"}, "女装": {"checklist": "clothing"},
+            "男装": {"checklist": "clothing"}, "鞋": {"checklist": "clothing"}, "家居服": {"checklist": "clothing"},
+            "数码": {"checklist": "electronics"}, "手机": {"checklist": "electronics"},
+            "电脑": {"checklist": "electronics"}, "家电": {"checklist": "electronics"},
+            "食品": {"checklist": "sealed"}, "美妆": {"checklist": "sealed"}, "个护": {"checklist": "sealed"},
+        },
+        # Return-rate jump (services.return_reasons): the last period against the product's own earlier periods.
+        "rate_jump": {"period_days": 30, "history_periods": 3, "min_sold": 10, "min_returns": 3, "ratio": 1.8,
+                      "min_increase": 0.05},
+    },
+    # Complaint cases (kefu.domain.cases): hours each step may take (the clock stops while waiting on the buyer), the
+    # settlement ladder's numbers and when to suggest a phone call.
+    "cases": {
+        "sla_hours": {"confirm": 2, "analyse": 4, "negotiate": 24, "execute": 48, "follow_up": 72},
+        "sla_warning_share": 0.25,  # a step shows "due soon" when less than this share of its time is left
+        "margin_share": 0.30,  # the order's margin as a share of the paid amount (when the shop sets no margin)
+        "a_little_share": 0.10,  # "lose a little": a loss up to this share of the paid amount
+        "approval_tiers": [4, 5],  # ladder tiers that need the owner's approval (beyond-policy losses always do)
+        "call_anger": 0.7,  # suggest a phone call at this anger (0–1) or above
+        "call_severities": ["high", "critical"],  # … or at these severities
+        "severity_amounts": {"high": 500, "critical": 2000},  # paid amounts (yuan) that raise a case's severity
+    },
     # Outgoing-message channels (kefu.channels): a marketing SMS must end with the provider's opt-out wording (Aliyun
     # promotion templates: "拒收请回复R"; Aliyun's marketing product appends "回T退订" itself). Non-marketing texts never carry it.
     "channels": {"marketing_opt_out": "拒收请回复R"},
+    # Lifecycle and service messages (kefu.domain.messaging, services.outbox/lifecycle): only events newer than the
+    # look-back produce messages (an import of history never messages old orders); quiet hours in shop time defer the
+    # listed purposes to the window's end (service replies to a buyer who wrote never wait); a per-customer daily cap per
+    # purpose; an opt-out reply (R / T / 退订) stops marketing ("all": every proactive message). Retries back off
+    # exponentially from retry_base_seconds; after max_attempts a message is a dead letter. provider_templates maps a
+    # template key to the SMS provider's registered template per channel: {"aliyun_sms": {"order.shipped": {"code":
+    # "SMS_1234", "params": {"company": "courier", "no": "waybill"}}}, "tencent_sms": {"order.shipped": {"code": "123456",
+    # "params": ["courier", "waybill"]}}} (Aliyun named, Tencent positional).
+    "messaging": {
+        "lookback_hours": 48,
+        "voice": "plain",  # plain | playful (a persona with a name, calling the buyer by the form of address)
+        "persona_name": "小蜜",
+        "form_of_address": "主人",
+        "quiet_hours": {"start": "21:00", "end": "08:00"},
+        "quiet_purposes": ["transactional", "marketing"],
+        "daily_cap": {"transactional": 4, "marketing": 1},
+        "review_invite_days": 3,  # days after signing; the invitation never ties a reward to a good review
+        "opt_out_scope": "marketing",
+        "events": {"order.paid": True, "order.shipped": True, "parcel.out_for_delivery": True, "parcel.signed": True,
+                   "review.invite": True},
+        "max_attempts": 5,
+        "retry_base_seconds": 30,
+        "retry_max_seconds": 3600,
+        "lease_seconds": 120,  # a claimed message not finished in this time is looked at again (worker crash)
+        "sign_name": None,  # the SMS signature (签名); the channel's configured one when None
+        "provider_templates": {},
+    },
+    # Service desk (kefu.domain.desk): the Taobao 3-minute response rule (rounds from the buyer's first message to the
+    # seller's first answer by a person, counted 08:00–24:00 shop time, last 30 days; auto-replies never count),
+    # inquiry → order conversion window, when a follow-up for a missing fact falls due, and "angry" from anger (0–1).
+    "desk": {
+        "response": {"target_seconds": 180, "hours_start": "08:00", "hours_end": "24:00", "lookback_days": 30},
+        "conversion_window_hours": 72,
+        "followup_due_hours": 2,
+        "angry_at": 0.6,
+        "retrieval_top": 3,  # knowledge entries a draft may cite
+    },
 }
 
 

@@ -1,0 +1,1 @@
+"""Growth rules, pure: RFM segments, purchase cycles, fitting gifts, coupon budgets."""

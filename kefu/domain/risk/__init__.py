@@ -1,0 +1,1 @@
+"""Risk rules, pure: the extortion-buyer (差评师) score."""
