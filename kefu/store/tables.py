@@ -396,6 +396,7 @@ class WebhookDelivery(Base):
 from kefu.store import (  # noqa: E402,F401
     case_tables,
     desk_tables,
+    growth_tables,
     messaging_tables,
     returns_tables,
     review_tables,
