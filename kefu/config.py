@@ -216,6 +216,26 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
         "angry_at": 0.6,
         "retrieval_top": 3,  # knowledge entries a draft may cite
     },
+    # Buyer-message understanding (kefu.text.understand): anger (0–1) from which a phone call is suggested.
+    "text_understanding": {"anger_call_threshold": 0.6},
+    # Promise guard (kefu.domain.promise_guard.ShopFacts.from_rules): what the shop can keep. Every outgoing reply is
+    # checked against these; the knowledge base (services.shop_facts) may fill them per shop.
+    "promise_guard": {
+        "same_day_shipping": True,  # orders paid before ship_cutoff leave the same day
+        "ship_cutoff": "16:00",
+        "ship_promise_hours": 48,
+        "ships_on_weekends": True,
+        "free_shipping": True,
+        "free_shipping_excluded_provinces": ["新疆", "西藏", "青海", "内蒙古", "宁夏", "甘肃"],  # freight template charges
+        "remote_provinces": ["新疆", "西藏", "青海", "内蒙古", "宁夏", "甘肃"],
+        "min_transit_days": 1,  # fastest transit after the ship day, ordinary / remote provinces
+        "remote_min_transit_days": 4,
+        "cash_on_delivery": False,
+        "invoices": True,  # issued on request, free of charge (never 补差价)
+        "gifts": [],  # gifts on offer, as written in replies (e.g. "袜子")
+        "couriers": [],
+        "backed_guarantees": [],  # guarantee wordings the shop really backs (e.g. "假一赔三")
+    },
 }
 
 

@@ -1,0 +1,1 @@
+"""Helpers of the promise guard (kefu.domain.promise_guard): reading Chinese reply wording."""
