@@ -6,6 +6,7 @@ import typer
 
 from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli import watch
+from kefu.cli import guard, text
 from kefu.cli.context import CliState
 
 app = typer.Typer(
@@ -38,6 +39,8 @@ demo.register(app)
 users.register(app)
 watch.register(app)
 tracking.register(app)
+text.register(app)
+guard.register(app)
 
 
 def main() -> None:
