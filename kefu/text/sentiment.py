@@ -8,13 +8,14 @@ so the shop's own words are learned while what the base knows is kept. Scores ar
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -169,38 +170,50 @@ def train(
     )
 
 
+def write_model(model: SentimentModel, file: BinaryIO) -> None:
+    """Write the model to an open binary file as a compressed .npz of plain arrays (no pickle)."""
+    np.savez_compressed(
+        file,
+        format=np.int64(MODEL_FORMAT),
+        keys=model.vocabulary.keys,
+        idf=model.vocabulary.idf,
+        max_n=np.int64(model.vocabulary.max_n),
+        weights=model.weights,
+        intercept=np.float64(model.intercept),
+        neutral_margin=np.float64(model.neutral_margin),
+        about=np.str_(json.dumps(dict(model.about), ensure_ascii=False, sort_keys=True)),
+        **(
+            {}
+            if model.word_vocabulary is None
+            else {"word_terms": model.word_vocabulary.terms, "word_idf": model.word_vocabulary.idf}
+        ),
+    )
+
+
 def save_model(model: SentimentModel, path: str | os.PathLike[str]) -> Path:
     """Write the model as a compressed .npz of plain arrays (no pickle), atomically; returns the path written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     with open(partial, "wb") as file:
-        np.savez_compressed(
-            file,
-            format=np.int64(MODEL_FORMAT),
-            keys=model.vocabulary.keys,
-            idf=model.vocabulary.idf,
-            max_n=np.int64(model.vocabulary.max_n),
-            weights=model.weights,
-            intercept=np.float64(model.intercept),
-            neutral_margin=np.float64(model.neutral_margin),
-            about=np.str_(json.dumps(dict(model.about), ensure_ascii=False, sort_keys=True)),
-            **(
-                {}
-                if model.word_vocabulary is None
-                else {"word_terms": model.word_vocabulary.terms, "word_idf": model.word_vocabulary.idf}
-            ),
-        )
+        write_model(model, file)
     os.replace(partial, path)
     return path
 
 
-def load_model(path: str | os.PathLike[str]) -> SentimentModel:
-    """A model written by save_model; ValueError for a file of another format version."""
-    with np.load(Path(path), allow_pickle=False) as saved:
+def model_bytes(model: SentimentModel) -> bytes:
+    """The model as the bytes of a .npz (for keeping it in a database row)."""
+    buffer = io.BytesIO()
+    write_model(model, buffer)
+    return buffer.getvalue()
+
+
+def read_model(file: str | os.PathLike[str] | BinaryIO, name: str = "model") -> SentimentModel:
+    """A model written by write_model; ValueError for another format version."""
+    with np.load(file, allow_pickle=False) as saved:
         found = int(saved["format"]) if "format" in saved.files else None
         if found != MODEL_FORMAT:
-            raise ValueError(f"{path} holds a sentiment model of format {found}, this kefu reads {MODEL_FORMAT}")
+            raise ValueError(f"{name} holds a sentiment model of format {found}, this kefu reads {MODEL_FORMAT}")
         return SentimentModel(
             vocabulary=CharNgramVocabulary(keys=saved["keys"], idf=saved["idf"], max_n=int(saved["max_n"])),
             weights=saved["weights"],
@@ -213,6 +226,16 @@ def load_model(path: str | os.PathLike[str]) -> SentimentModel:
                 else None
             ),
         )
+
+
+def model_from_bytes(data: bytes) -> SentimentModel:
+    """A model from the bytes model_bytes wrote."""
+    return read_model(io.BytesIO(data), "stored model")
+
+
+def load_model(path: str | os.PathLike[str]) -> SentimentModel:
+    """A model written by save_model; ValueError for a file of another format version."""
+    return read_model(Path(path), str(path))
 
 
 def default_cache_dir() -> Path:
