@@ -38,7 +38,9 @@ class ShopPromises:
 
     same_day_shipping: bool
     ship_promise_hours: int
+    ship_cutoff: str | None = None  # "16:00": same-day shipping holds only for orders paid before it
     return_exempt_categories: tuple[str, ...] = ()  # e.g. made to order: must say 不支持七天无理由
+    return_exempt_keywords: tuple[str, ...] = ()  # title words that make a listing exempt (定制, 刻字 …)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,14 @@ def audit_listing(listing: Listing, shop: ShopPromises) -> list[Finding]:
         hours = fast.group(1)
         promised = int(hours) if hours else 0
         keeps = shop.same_day_shipping if not hours else promised >= shop.ship_promise_hours
+        cutoff_named = shop.ship_cutoff and (shop.ship_cutoff in text or re.search(
+            rf"{int(shop.ship_cutoff.split(':')[0])}\s*(点|:|：|时)", text))
+        if keeps and not hours and shop.ship_cutoff and not cutoff_named:
+            findings.append(Finding(
+                "unqualified_same_day", "medium", "title" if SAME_DAY.search(listing.title) else "description",
+                _excerpt(text, fast), f"写了“{fast.group(0)}”，但没写截单时间（{shop.ship_cutoff} 后付款当天发不出）",
+                f"says “{fast.group(0)}” without the cut-off (orders paid after {shop.ship_cutoff} leave the next day)",
+                f"写明“{shop.ship_cutoff} 前付款当天发”", f"say “paid before {shop.ship_cutoff}, shipped the same day”"))
         if not keeps:
             findings.append(Finding(
                 "unkeepable_promise", "high", "title" if SAME_DAY.search(listing.title) else "description",
@@ -108,7 +118,8 @@ def audit_listing(listing: Listing, shop: ShopPromises) -> list[Finding]:
                 f"改为“{shop.ship_promise_hours} 小时内发货”，或先调整店铺的发货设置",
                 f"say “ships within {shop.ship_promise_hours} h”, or change the shop's shipping settings first"))
     if not RETURN_FACTS.search(text):
-        exempt = listing.category in shop.return_exempt_categories
+        exempt = listing.category in shop.return_exempt_categories or any(
+            word in listing.title for word in shop.return_exempt_keywords)
         findings.append(Finding(
             "missing_return_facts", "high" if exempt else "low", "description", listing.title[:30],
             "没有写退换货规则" + ("（定制等不适用七天无理由的商品必须写明）" if exempt else ""),

@@ -35,6 +35,9 @@ def test_promises_the_shop_cannot_keep():
     assert "unkeepable_promise" not in codes(Listing(key="5", title="T恤", description="72小时内发货 七天无理由"))
     fast_shop = ShopPromises(same_day_shipping=True, ship_promise_hours=24)
     assert codes(Listing(key="6", title="现货当天发", description="七天无理由"), fast_shop) == []
+    with_cutoff = ShopPromises(same_day_shipping=True, ship_promise_hours=24, ship_cutoff="16:00")
+    assert codes(Listing(key="7", title="现货当天发", description="七天无理由"), with_cutoff) == ["unqualified_same_day"]
+    assert codes(Listing(key="8", title="现货 16点前付款当天发", description="七天无理由"), with_cutoff) == []
 
 
 def test_made_to_order_must_say_it_is_exempt_from_no_reason_returns():
