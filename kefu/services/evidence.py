@@ -8,7 +8,9 @@ whether the stored content still matches it, as JSON; `export_markdown` renders 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.domain.privacy import mask_address, mask_name, mask_phone, redact_phones
-from kefu.ids import new_id
 from kefu.store.case_tables import Case, CaseAction, CaseCall, CaseEvent, CaseEvidence, CaseOffer, Promise
 from kefu.store.tables import Order, OrderLine, Shipment
 
 KINDS = ("transcript", "order", "promise", "call", "note", "satisfaction")
 EXPORT_VERSION = 1
+_SEQUENCE = itertools.count()
+
+
+def evidence_id(now: datetime) -> str:
+    """32 hex characters that sort in capture order: the capture time, a per-process sequence, then randomness."""
+    micros = int(now.timestamp() * 1_000_000)
+    return f"{micros:014x}{next(_SEQUENCE) % 16**6:06x}{secrets.token_hex(6)}"
 
 
 def canonical(content: str | dict[str, Any] | list[Any]) -> str:
@@ -41,7 +49,7 @@ def capture(session: Session, case: Case, kind: str, title: str, content: str | 
     if kind not in KINDS:
         raise ValueError(f"evidence kind must be one of {KINDS}, not {kind!r}")
     text = redact_phones(canonical(content)) or ""
-    row = CaseEvidence(id=new_id(), shop_id=case.shop_id, case_id=case.id, kind=kind, title=title[:200], content=text,
+    row = CaseEvidence(id=evidence_id(now), shop_id=case.shop_id, case_id=case.id, kind=kind, title=title[:200], content=text,
                        sha256=sha256_of(text), captured_at=now, captured_by=(actor or "")[:80] or None)
     session.add(row)
     return row

@@ -159,7 +159,7 @@ class Promise(Base):
     source_text: Mapped[str | None] = mapped_column(Text)  # the sentence it came from (phones redacted)
     message_id: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | kept | broken
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | overdue | kept | broken
     made_by: Mapped[str | None] = mapped_column(String(80))
     made_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
