@@ -8,6 +8,7 @@ from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli import watch
 from kefu.cli import reviews
 from kefu.cli import guard, text
+from kefu.cli import messages
 from kefu.cli.context import CliState
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ tracking.register(app)
 reviews.register(app)
 text.register(app)
 guard.register(app)
+messages.register(app)
 
 
 def main() -> None:

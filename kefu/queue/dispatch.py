@@ -3,7 +3,6 @@ SQLite (the in-process loop reads the outbox itself)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -33,7 +32,3 @@ def defer_deliveries(session: Session, message_ids: Sequence[str], *, run_at: da
         return 0
     session.execute(_DEFER, {"queue": DELIVERY_QUEUE, "task": DELIVER_TASK, "at": run_at, "ids": list(message_ids)})
     return len(message_ids)
-
-
-def job_args(message_id: str) -> str:
-    return json.dumps({"message_id": message_id})

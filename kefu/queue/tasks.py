@@ -1,0 +1,105 @@
+"""The procrastinate app of `kefu messages worker`: one job delivers one outbox message; periodic jobs settle
+messages a dead worker left half-sent and queue the lifecycle messages that fall due with time (review invitations)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import procrastinate
+
+from kefu.queue.dispatch import DELIVER_TASK, DELIVERY_QUEUE
+from kefu.queue.schema import QUEUE_SCHEMA
+from kefu.store.database import Store
+
+log = logging.getLogger(__name__)
+
+RECOVER_TASK = "kefu.queue.tasks.recover_outbox"
+LIFECYCLE_TASK = "kefu.queue.tasks.lifecycle_sweep"
+
+
+@dataclass
+class QueueRuntime:
+    """What the tasks of one worker process use: the store and the channel factory (set by `build_queue_app`)."""
+
+    store: Store
+    channel_for: Callable[[str | None], Any]
+
+
+_runtime: QueueRuntime | None = None
+
+
+def libpq_url(database_url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as libpq reads it (postgresql+psycopg:// → postgresql://)."""
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
+
+
+def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, pool_size: int = 4) -> procrastinate.App:
+    """A procrastinate app on the store's database (its tables in the `procrastinate` schema) with kefu's tasks."""
+    global _runtime
+    _runtime = QueueRuntime(store, channel_for)
+    url = store.engine.url.render_as_string(hide_password=False)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=libpq_url(url), min_size=1, max_size=pool_size,
+        kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"},
+    )
+    app = procrastinate.App(connector=connector)
+    app.task(name=DELIVER_TASK, queue=DELIVERY_QUEUE, pass_context=False)(deliver_message)
+    app.periodic(cron="* * * * *", periodic_id="recover")(
+        app.task(name=RECOVER_TASK, queue=DELIVERY_QUEUE, queueing_lock="recover")(recover_outbox))
+    app.periodic(cron="*/5 * * * *", periodic_id="lifecycle")(
+        app.task(name=LIFECYCLE_TASK, queue=DELIVERY_QUEUE, queueing_lock="lifecycle")(lifecycle_sweep))
+    return app
+
+
+def _rt() -> QueueRuntime:
+    if _runtime is None:
+        raise RuntimeError("the queue app was not built: call build_queue_app first")
+    return _runtime
+
+
+def deliver_message(message_id: str) -> str:
+    """One job: deliver one outbox message (claimed by its row state, so a duplicate job changes nothing)."""
+    from kefu.services.delivery import deliver_one
+
+    rt = _rt()
+    return deliver_one(rt.store, message_id, channel_for=rt.channel_for)
+
+
+def recover_outbox(timestamp: int) -> int:
+    """Every minute: settle messages left `sending` by a worker that died."""
+    from kefu.services.delivery import recover_stale
+
+    rt = _rt()
+    return recover_stale(rt.store, channel_for=rt.channel_for, now=datetime.fromtimestamp(timestamp, timezone.utc))
+
+
+def lifecycle_sweep(timestamp: int) -> int:
+    """Every five minutes: the lifecycle messages that fell due with time, for every shop."""
+    from sqlalchemy import select
+
+    from kefu.services.lifecycle import lifecycle_sweep as sweep
+    from kefu.store.tables import Shop
+
+    rt = _rt()
+    now = datetime.fromtimestamp(timestamp, timezone.utc)
+    queued = 0
+    with rt.store.session() as session:
+        shop_ids = list(session.scalars(select(Shop.id)))
+    for shop_id in shop_ids:
+        try:
+            with rt.store.session() as session:
+                queued += sweep(session, shop_id, now=now).queued
+        except Exception:  # one shop's problem never stops the others
+            log.exception("lifecycle sweep of shop %s failed", shop_id)
+    return queued
+
+
+def run_worker(store: Store, channel_for: Callable[[str | None], Any], *, concurrency: int = 8,
+               name: str | None = None, wait: bool = True) -> None:
+    """Run one procrastinate worker on the delivery queue until stopped (SIGINT/SIGTERM end it gracefully)."""
+    app = build_queue_app(store, channel_for, pool_size=max(2, concurrency // 2 + 1))
+    app.run_worker(queues=[DELIVERY_QUEUE], concurrency=concurrency, name=name, wait=wait, delete_jobs="successful")
