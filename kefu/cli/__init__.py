@@ -6,8 +6,10 @@ import typer
 
 from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli import watch
+from kefu.cli import stock
 from kefu.cli import reviews
 from kefu.cli import guard, text
+from kefu.cli import returns
 from kefu.cli import messages
 from kefu.cli.context import CliState
 
@@ -41,9 +43,12 @@ demo.register(app)
 users.register(app)
 watch.register(app)
 tracking.register(app)
+stock.register(app)
 reviews.register(app)
 text.register(app)
 guard.register(app)
+
+returns.register(app)
 messages.register(app)
 
 
