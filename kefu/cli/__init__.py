@@ -6,7 +6,6 @@ import typer
 
 from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli import watch
-from kefu.cli import stock
 from kefu.cli import reviews
 from kefu.cli import guard, text
 from kefu.cli import returns
@@ -43,7 +42,6 @@ demo.register(app)
 users.register(app)
 watch.register(app)
 tracking.register(app)
-stock.register(app)
 reviews.register(app)
 text.register(app)
 guard.register(app)
