@@ -110,6 +110,16 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
         "max_gifts_per_year": 2,
         "must_relate_to_shop": True,
     },
+    # Care visits (kefu.domain.growth.care): an after-signing check-in this many days after signing, a birthday wish
+    # this many days before (with consent), a visit when a regular (this many paid orders) comes online, at most once
+    # per cooldown.
+    "care": {
+        "after_signing_days": 5,
+        "birthday_days_before": 3,
+        "online_min_paid_orders": 2,
+        "online_cooldown_days": 30,
+        "lookback_days": 14,
+    },
     # 差评师 risk (kefu.domain.risk.extortion): points per signal (complaints/refunds/bad reviews: per event, up to
     # per_event_cap events each) and the levels.
     "extortion_risk": {
