@@ -6,6 +6,7 @@ import typer
 
 from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli import watch
+from kefu.cli import stock
 from kefu.cli import reviews
 from kefu.cli import guard, text
 from kefu.cli import returns
@@ -42,6 +43,7 @@ demo.register(app)
 users.register(app)
 watch.register(app)
 tracking.register(app)
+stock.register(app)
 reviews.register(app)
 text.register(app)
 guard.register(app)

@@ -63,3 +63,27 @@ def check_stock(session: Session, shop_id: str, *, now: datetime, actor: str | N
         result.cases_closed += 1
     session.flush()
     return result
+
+
+@dataclass
+class StockRun:
+    """One full stock pass of a shop: the check, refreshed safety stock and the low-stock alerts."""
+
+    check: CheckResult
+    safety_changed: int
+    alerts_raised: int
+    alerts_resolved: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.check.to_json(), "safety_changed": self.safety_changed, "alerts_raised": self.alerts_raised,
+                "alerts_resolved": self.alerts_resolved}
+
+
+def run_stock_pass(session: Session, shop_id: str, *, now: datetime, actor: str | None = None) -> StockRun:
+    """Check orders against stock, then recompute safety stock and raise or clear stock.low alerts."""
+    from kefu.services.stock_levels import low_stock_alerts, refresh_safety_stock, sku_levels
+
+    check = check_stock(session, shop_id, now=now, actor=actor)
+    changed = refresh_safety_stock(session, shop_id, now=now)
+    alerts = low_stock_alerts(session, shop_id, now=now, levels=sku_levels(session, shop_id, now=now))
+    return StockRun(check, changed, alerts.raised, alerts.resolved)

@@ -10,10 +10,12 @@ from kefu.web.pages import (
     orders,
     reveal,
     shop,
+    stock,
     users,
 )
 
 routers = [
     login.router, shop.router, dashboard.router, customers.router, orders.router, imports.router, reveal.router,
     users.router, audit.router, docs.router,
+    stock.router,
 ]

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from kefu.domain.carriers import CARRIERS
 from kefu.domain.privacy import redact_phones
 from kefu.services.requirements import pick_list, requirements_for_orders
+from kefu.services.stockouts import pick_outcomes
 from kefu.services.watch import list_alerts
 from kefu.store.tables import Order
 from kefu.web.auth import SignedInUser, current_user
@@ -25,9 +26,10 @@ def picklist_page(request: Request, user: SignedInUser = Depends(current_user)) 
     with request.app.state.store.session() as session:
         choice = choose_shop(request, session)
         orders = pick_list(session, choice.shop_id)
+        stock_picks = pick_outcomes(session, [p.order.id for p in orders])
     return render(request, "picklist/picklist.html",
                   {"shop_choice": choice, "tz": choice.timezone, "orders": orders, "carrier_names": CARRIER_NAMES,
-                   "redact": redact_phones})
+                   "redact": redact_phones, "stock_picks": stock_picks})
 
 
 @router.get("/orders/{order_id}/asks", response_class=HTMLResponse)
