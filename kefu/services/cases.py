@@ -687,3 +687,46 @@ def offer_json(offer: CaseOffer) -> dict[str, Any]:
             "beyond_policy": offer.beyond_policy, "approval": offer.approval, "approved_by": offer.approved_by,
             "approved_at": offer.approved_at.isoformat() if offer.approved_at else None, "chosen": offer.chosen}
 
+
+
+# ---------------------------------------------------------------- the customer timeline
+
+_EVENT_WORDS = {
+    "opened": "开单", "confirmed": "买家陈述已确认", "analysed": "已分析", "offer": "提出方案", "acceptance": "买家表态",
+    "approval": "店主审批", "chosen": "选定方案", "action": "处理", "satisfaction": "满意度回访", "wait_buyer": "等待买家",
+    "resume": "继续处理", "call": "电话沟通", "transcript": "聊天记录存证", "note": "备注",
+}
+_STEP_WORDS = {"confirm": "确认", "analyse": "分析", "negotiate": "协商", "execute": "执行", "follow_up": "回访",
+               "closed": "结案"}
+
+
+def case_timeline_entries(session: Session, customer_id: str) -> list[Any]:
+    """The buyer's case events for the one customer timeline (kefu.services.timeline), linked by case id."""
+    from kefu.services.timeline import TimelineItem
+
+    items = []
+    for case, event in case_events_for_customer(session, customer_id):
+        if event.kind == sla.STEP:
+            what = f"进入「{_STEP_WORDS.get(event.step or '', event.step)}」"
+        else:
+            what = _EVENT_WORDS.get(event.kind, event.kind)
+            detail = event.detail or {}
+            if event.kind == "satisfaction" and "score" in detail:
+                what += f" {detail['score']}/5"
+            elif event.kind == "call" and "outcome" in detail:
+                what += f" ({detail['outcome']})"
+        items.append(TimelineItem(at=event.at, kind="case", text=f"投诉工单 · {what} — {case.summary[:60]}",
+                                  order_id=case.order_id, status=case.step, ref=case.id))
+    return items
+
+
+def _register_timeline_source() -> None:
+    try:
+        from kefu.services.timeline import SOURCES, timeline_source
+    except ImportError:  # the timeline service is another capability's; the 360 works without it
+        return
+    if case_timeline_entries not in SOURCES:
+        timeline_source(case_timeline_entries)
+
+
+_register_timeline_source()

@@ -69,3 +69,7 @@ def customer_timeline(session: Session, customer_id: str, *, limit: int | None =
         items.extend(source(session, customer_id))
     items.sort(key=lambda e: e.at, reverse=True)
     return items[:limit] if limit else items
+
+
+# Sources kept in other capabilities' modules register themselves when imported.
+from kefu.services import cases as _cases  # noqa: E402,F401  (complaint-case events)

@@ -20,6 +20,7 @@ from kefu.services.watch import sweep_shops
 from kefu.store.database import Store
 from kefu.web import i18n
 from kefu.web.api import alerts as alerts_api
+from kefu.web.api import cases as cases_api
 from kefu.web.api import couriers as couriers_api
 from kefu.web.api import stock as stock_api
 from kefu.web.api import router as api_router
@@ -107,6 +108,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(couriers_pages.router)
     app.include_router(api_router)
     app.include_router(alerts_api.router, prefix="/api")
+    app.include_router(cases_api.router, prefix="/api")
     app.include_router(couriers_api.router, prefix="/api")
     app.include_router(stock_api.router, prefix="/api")
     webhooks = shopify_webhook_router()

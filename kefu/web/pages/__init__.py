@@ -2,6 +2,7 @@
 
 from kefu.web.pages import (
     audit,
+    cases,
     customers,
     dashboard,
     docs,
@@ -17,5 +18,6 @@ from kefu.web.pages import (
 routers = [
     login.router, shop.router, dashboard.router, customers.router, orders.router, imports.router, reveal.router,
     users.router, audit.router, docs.router,
+    cases.router,
     stock.router,
 ]
