@@ -158,7 +158,7 @@ def list_queue(session: Session, shop: Shop, f: QueueFilter, *, page: int = 1, p
             for review, reply, case in found]  # fmt: skip
     counts = dict(session.execute(
         select(ReviewReply.status, func.count()).where(ReviewReply.shop_id == shop.id).group_by(ReviewReply.status)
-    ).tuples().all())  # fmt: skip
+    ).all())  # fmt: skip
     return QueuePage(rows, total, page, pages, counts)
 
 

@@ -227,7 +227,7 @@ def _links(session: Session, shop: Shop, records: Sequence[ReviewRecord]) -> _Li
     orders: dict[str, str | None] = {}
     line_products: dict[tuple[str, str], str | None] = {}
     for chunk in _chunks(order_ids):
-        orders.update(session.execute(select(Order.id, Order.customer_id).where(Order.id.in_(chunk))).tuples().all())
+        orders.update(session.execute(select(Order.id, Order.customer_id).where(Order.id.in_(chunk))).all())
         for order, sub, product in session.execute(
             select(OrderLine.order_id, OrderLine.sub_order_no, OrderLine.product_id).where(OrderLine.order_id.in_(chunk))
         ):
@@ -238,20 +238,20 @@ def _links(session: Session, shop: Shop, records: Sequence[ReviewRecord]) -> _Li
     for chunk in _chunks(titles):
         title_products.update(session.execute(
             select(Product.title, Product.id).where(Product.shop_id == shop.id, Product.title.in_(chunk))
-        ).tuples().all())  # fmt: skip
+        ).all())  # fmt: skip
     nicks = sorted({r.nick for r in records if r.nick})
     by_nick: dict[str, str] = {}
     for chunk in _chunks(nicks):
         by_nick.update(session.execute(
             select(Customer.buyer_nick, Customer.id).where(Customer.shop_id == shop.id, Customer.buyer_nick.in_(chunk))
-        ).tuples().all())  # fmt: skip
+        ).all())  # fmt: skip
     emails = sorted({r.email.lower() for r in records if r.email})
     by_email: dict[str, str] = {}
     for chunk in _chunks(emails):
         by_email.update(session.execute(
             select(func.lower(Customer.email), Customer.id)
             .where(Customer.shop_id == shop.id, func.lower(Customer.email).in_(chunk))
-        ).tuples().all())  # fmt: skip
+        ).all())  # fmt: skip
     return _Links(orders, line_products, title_products, by_nick, by_email)
 
 

@@ -20,15 +20,17 @@ PRAISE_ASPECTS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 )
 
 _NEGATED = re.compile(r"(不|没|无)(太)?$")
+_BLAMED_AFTER = re.compile(r"^.?(不|没|差|一般|太烂|很烂|有问题)")  # 质量不好, 做工一般
 
 
 def praised_aspects(text: str) -> tuple[str, ...]:
-    """Aspect codes the text speaks of (at most three, in PRAISE_ASPECTS order), skipping 不/没 + word."""
+    """Aspect codes the text praises (at most three, in PRAISE_ASPECTS order): not 不/没 + word, nor word + 不好/差."""
     found: list[str] = []
     for code, words, _zh, _en in PRAISE_ASPECTS:
         for word in words:
             start = text.find(word)
-            if start >= 0 and not _NEGATED.search(text[max(0, start - 2) : start]):
+            after = text[start + len(word) : start + len(word) + 4]
+            if start >= 0 and not _NEGATED.search(text[max(0, start - 2) : start]) and not _BLAMED_AFTER.search(after):
                 found.append(code)
                 break
     return tuple(found[:3])
