@@ -9,6 +9,7 @@ from kefu.web.pages import (
     imports,
     login,
     orders,
+    reviews,
     reveal,
     shop,
     stock,
@@ -18,6 +19,7 @@ from kefu.web.pages import (
 routers = [
     login.router, shop.router, dashboard.router, customers.router, orders.router, imports.router, reveal.router,
     users.router, audit.router, docs.router,
+    reviews.router,
     cases.router,
     stock.router,
 ]
