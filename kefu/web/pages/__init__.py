@@ -8,6 +8,7 @@ from kefu.web.pages import (
     docs,
     imports,
     login,
+    messages,
     orders,
     reviews,
     reveal,
@@ -22,4 +23,5 @@ routers = [
     reviews.router,
     cases.router,
     stock.router,
+    messages.router,
 ]
