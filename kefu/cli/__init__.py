@@ -6,11 +6,14 @@ import typer
 
 from kefu.cli import customers, demo, imports, serve, tracking, users
 from kefu.cli import watch
+from kefu.cli import growth
+from kefu.cli import cases
 from kefu.cli import stock
 from kefu.cli import reviews
 from kefu.cli import guard, text
 from kefu.cli import returns
 from kefu.cli import messages
+from kefu.cli import chats, kb
 from kefu.cli.context import CliState
 
 app = typer.Typer(
@@ -42,6 +45,8 @@ serve.register(app)
 demo.register(app)
 users.register(app)
 watch.register(app)
+growth.register(app)
+cases.register(app)
 tracking.register(app)
 stock.register(app)
 reviews.register(app)
@@ -50,6 +55,9 @@ guard.register(app)
 
 returns.register(app)
 messages.register(app)
+
+chats.register(app)
+kb.register(app)
 
 
 def main() -> None:
