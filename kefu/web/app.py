@@ -25,6 +25,7 @@ from kefu.web.api import couriers as couriers_api
 from kefu.web.api import messages as messages_api
 from kefu.web.api import reviews as reviews_api
 from kefu.web.api import stock as stock_api
+from kefu.web.api import returns as returns_api
 from kefu.web.api import router as api_router
 from kefu.web.auth import (
     SESSION_COOKIE,
@@ -115,6 +116,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(messages_api.router, prefix="/api")
     app.include_router(reviews_api.router, prefix="/api")
     app.include_router(stock_api.router, prefix="/api")
+    app.include_router(returns_api.router, prefix="/api")
     webhooks = shopify_webhook_router()
     if webhooks is not None:
         app.include_router(webhooks)
