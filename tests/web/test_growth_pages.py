@@ -100,3 +100,13 @@ def test_coupon_campaign_page_needs_a_segment_first(client, shop):
     page = text_of(client.get("/coupons").text)
     assert "先保存一个客户分组作为目标" in page
     assert "Save a customer segment first" in text_of(client.get("/coupons", params={"lang": "en"}).text)
+
+
+def test_customer_360_shows_the_growth_card(client, shop):
+    client.post("/segments/refresh")
+    client.post("/risk/assess", data={"nick": "新客阿强"})
+    cid = customer_id(shop, "taobao", "新客阿强")
+    assert 'hx-get="/customers/' + cid + '/growth"' in client.get(f"/customers/{cid}").text
+    card = text_of(client.get(f"/customers/{cid}/growth").text)
+    assert "新客户" in card and "差评师风险 高" in card
+    assert client.get("/customers/nobody/growth").status_code == 404

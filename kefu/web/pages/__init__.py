@@ -5,6 +5,7 @@ from kefu.web.pages import (
     care,
     cases,
     coupons,
+    customer_growth,
     customers,
     dashboard,
     docs,
@@ -35,5 +36,5 @@ routers = [
     cases.router,
     inbox.router, knowledge.router, kpis.router,
     messages.router,
-    segments.router, care.router, coupons.router, risk.router, listings.router,
+    customer_growth.router, segments.router, care.router, coupons.router, risk.router, listings.router,
 ]
