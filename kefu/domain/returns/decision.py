@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -95,7 +95,7 @@ def window_end(signed_at: datetime, days: int, timezone: str) -> datetime:
     """The last moment of the no-reason window: the end of the `days`-th local day after the signing day."""
     zone = ZoneInfo(timezone)
     signing_day = signed_at.astimezone(zone).date()
-    return datetime.combine(signing_day + timedelta(days=days + 1), time(0), tzinfo=zone)
+    return datetime.combine(signing_day + timedelta(days=days + 1), time(0), tzinfo=zone).astimezone(UTC)
 
 
 def depreciation_fee(policy: ReturnsPolicy, condition: str | None, price: Decimal | None) -> Decimal:
