@@ -84,6 +84,7 @@ def run_stock_pass(session: Session, shop_id: str, *, now: datetime, actor: str 
     from kefu.services.stock_levels import low_stock_alerts, refresh_safety_stock, sku_levels
 
     check = check_stock(session, shop_id, now=now, actor=actor)
-    changed = refresh_safety_stock(session, shop_id, now=now)
-    alerts = low_stock_alerts(session, shop_id, now=now, levels=sku_levels(session, shop_id, now=now))
+    levels = sku_levels(session, shop_id, now=now)
+    changed = refresh_safety_stock(session, shop_id, now=now, levels=levels)
+    alerts = low_stock_alerts(session, shop_id, now=now, levels=levels)
     return StockRun(check, changed, alerts.raised, alerts.resolved)

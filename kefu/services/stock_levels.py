@@ -113,10 +113,10 @@ def sku_levels(session: Session, shop_id: str, *, now: datetime, q: str | None =
     return levels
 
 
-def refresh_safety_stock(session: Session, shop_id: str, *, now: datetime) -> int:
+def refresh_safety_stock(session: Session, shop_id: str, *, now: datetime, levels: list[SkuLevel] | None = None) -> int:
     """Write each SKU's safety stock from its current velocity and lead time; returns how many changed."""
     changed = 0
-    for level in sku_levels(session, shop_id, now=now):
+    for level in levels if levels is not None else sku_levels(session, shop_id, now=now):
         if level.sku.safety_stock != level.safety:
             level.sku.safety_stock = level.safety
             changed += 1
