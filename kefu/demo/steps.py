@@ -32,6 +32,9 @@ DemoStep = Callable[[DemoContext], str]
 def demo_steps() -> list[DemoStep]:
     """The steps in the order they run; a capability adds one import and one entry here."""
     steps: list[DemoStep] = []
+    from kefu.demo.reviews import demo_reviews  # here: kefu.demo.reviews imports DemoContext from this module
+
+    steps.append(demo_reviews)
     from kefu.demo.stock import add_stock  # stock levels and stockout cases (imports DemoContext from this module)
 
     steps.append(add_stock)
