@@ -38,6 +38,9 @@ def demo_steps() -> list[DemoStep]:
     from kefu.demo.stock import add_stock  # stock levels and stockout cases (imports DemoContext from this module)
 
     steps.append(add_stock)
+    from kefu.demo.cases import demo_cases  # complaint cases (imports DemoContext from this module)
+
+    steps.append(demo_cases)
     return steps
 
 
