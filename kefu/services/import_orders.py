@@ -28,6 +28,7 @@ from kefu.services.import_rows import (
     row_batches,
 )
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, batches_from_background
+from kefu.services.lifecycle import after_import as lifecycle_after_import
 from kefu.services.requirements import after_import as read_buyer_requirements
 from kefu.services.shops import find_shop, get_or_create_shop
 from kefu.store.database import Store
@@ -299,6 +300,7 @@ def _after_import(conn: Connection, shop_id: str) -> None:
         return
     refresh_customer_stats(conn, shop_id)
     read_buyer_requirements(conn, shop_id)
+    lifecycle_after_import(conn, shop_id)  # paid / shipped messages for recent orders only (services.lifecycle)
 
 
 @contextmanager

@@ -3,9 +3,10 @@ orders (imports, Shopify webhooks, carrier pushes, the periodic sweep), and the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from kefu.services.message_templates import render_for_shop, rules_of
 from kefu.services.outbox import OutgoingMessage, QueuedMessage, queue_message
 from kefu.store.tables import Alert, Customer, Order, OrderLine, Shipment, Shop
 
+log = logging.getLogger(__name__)
+
+PARCEL_EVENTS = frozenset({"parcel.out_for_delivery", "parcel.signed"})
 CLOSED = (order_status.TRADE_CLOSED, order_status.TRADE_CLOSED_BY_TAOBAO)
 CHUNK = 500
 ITEM_CHARS = 16  # an item title is cut to this many characters in a message
@@ -91,8 +95,9 @@ def _queue_due(session: Session, order: Order, parcel: Shipment | None, due: Ite
 
 
 def lifecycle_for_orders(session_or_conn: Session | Connection, order_ids: Iterable[str], *,
-                         now: datetime) -> LifecycleResult:
-    """Queue the lifecycle messages these orders are due now (each at most once: the outbox's idempotency key)."""
+                         now: datetime, only: frozenset[str] | None = None) -> LifecycleResult:
+    """Queue the lifecycle messages these orders are due now (each at most once: the outbox's idempotency key);
+    with `only`, just those events."""
     session = _session_of(session_or_conn)
     ids = sorted(set(order_ids))
     counts: dict[str, int] = {}
@@ -108,8 +113,8 @@ def lifecycle_for_orders(session_or_conn: Session | Connection, order_ids: Itera
                 rules_by_shop[order.shop_id] = rules_of(session.get(Shop, order.shop_id))
             rules = rules_by_shop[order.shop_id]
             parcel = parcels.get(order.id)
-            _queue_due(session, order, parcel, due_messages(_moments(order, parcel), now=now, rules=rules), now, rules,
-                       counts)
+            due = [d for d in due_messages(_moments(order, parcel), now=now, rules=rules) if not only or d.event in only]
+            _queue_due(session, order, parcel, due, now, rules, counts)
     session.flush()
     return LifecycleResult(examined, counts.get("queued", 0), counts.get("suppressed", 0) + counts.get("blocked", 0),
                            counts.get("duplicate", 0))
@@ -134,11 +139,27 @@ def lifecycle_sweep(session_or_conn: Session | Connection, shop_id: str, *, now:
     return lifecycle_for_orders(session, recent_order_ids(session, shop_id, now=now, rules=rules), now=now)
 
 
-def lifecycle_for_shipments(session: Session, shipment_ids: Iterable[str], *, now: datetime) -> LifecycleResult:
-    """After a carrier push: the messages the parcels' orders are due (out for delivery, signed care)."""
-    ids = list(shipment_ids)
-    order_ids = list(session.scalars(select(Shipment.order_id).where(Shipment.id.in_(ids)))) if ids else []
-    return lifecycle_for_orders(session, order_ids, now=now)
+def lifecycle_for_parcels(session: Session, parcels: Iterable[Shipment], *, now: datetime) -> LifecycleResult:
+    """After a carrier push moved parcels to out-for-delivery or signed: those messages for their orders. Never
+    flushes the caller's pending rows early (a batch of pushes flushes once)."""
+    with session.no_autoflush:
+        return lifecycle_for_orders(session, {p.order_id for p in parcels}, now=now, only=PARCEL_EVENTS)
+
+
+def after_import(conn: Connection, shop_id: str, *, now: datetime | None = None) -> LifecycleResult | None:
+    """After an import, in its transaction: lifecycle messages for the orders whose moments fall inside the look-back
+    (an import of history messages nobody). A failure here is logged and never undoes the import."""
+    session = Session(bind=conn, join_transaction_mode="create_savepoint")
+    try:
+        result = lifecycle_sweep(session, shop_id, now=now or datetime.now(UTC))
+        session.commit()  # releases the savepoint; the import's own commit makes it last
+        return result
+    except Exception:
+        session.rollback()
+        log.exception("lifecycle messages after the import of shop %s failed", shop_id)
+        return None
+    finally:
+        session.close()
 
 
 # ---- the delay apology, one click from a stall alert ----

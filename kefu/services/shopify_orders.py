@@ -35,6 +35,7 @@ from kefu.ingest.shopify import (
 )
 from kefu.ingest.shopify_tracking import fulfillment_updates
 from kefu.services.customer_stats import refresh_customer_stats
+from kefu.services.lifecycle import lifecycle_for_orders
 from kefu.services.shops import get_or_create_shop
 from kefu.services.tracking import apply_tracking_update
 from kefu.store.database import Store
@@ -322,6 +323,7 @@ def apply_shopify_event(session: Session, shop_domain: str, event: ShopifyEvent)
     _settle(session, shop, order, state)
     order.extra = {**(order.extra or {}), STATE_KEY: state}  # a new dict, so the JSON column sees the change
     session.flush()
+    lifecycle_for_orders(session, [order.id], now=_now())  # paid / shipped messages (services.lifecycle)
     touched = {cid for cid in (order.customer_id, previous_customer) if cid}
     if touched:
         refresh_customer_stats(session.connection(), shop.id, touched)

@@ -276,6 +276,10 @@ def apply_tracking_update(
     outcomes = [_apply_to_shipment(session, s, update, source=source, now=now) for s in shipments]
     previous, state, corrected = outcomes[0]
     _mark_replayed(session, source, update)
+    if state is not previous and state in (S.OUT_FOR_DELIVERY, S.SIGNED):  # lifecycle messages (services.lifecycle)
+        from kefu.services.lifecycle import lifecycle_for_parcels
+
+        lifecycle_for_parcels(session, shipments, now=now)
     session.flush()
     return TrackingResult(
         carrier_code=update.carrier_code,
