@@ -188,38 +188,41 @@ def _cancel(session: Session, case: StockoutCase, order: Order, by: str, now: da
 
 def _substitute(session: Session, case: StockoutCase, by: str, now: datetime, *, chosen_sku_id: str | None,
                 hint: str | None) -> str:
+    """Move each short line, whole, to another SKU of its product with enough units nobody holds: the one the agent
+    chose, else the closest one matching the buyer's words ("白色"), else the closest suggested one."""
     demand = shop_demand(session, case.shop_id)
+    taken: dict[str, int] = {}  # units this substitution already moved onto a SKU (two lines may move to one SKU)
     done = []
     for row in case_lines(session, case.id):
         line = session.get(OrderLine, row.order_line_id)
         old = session.get(Sku, row.sku_id) if row.sku_id else None
         if old is None:
-            raise ChoiceRefused(f"line {line.title!r} matches no SKU of the catalogue: nothing to substitute")
-        # Units free for the line: what nobody holds, plus what this very line already holds of that SKU.
-        options = []
-        for s in demand.skus.by_id.values():
-            if s.product_id != old.product_id or s.id == old.id or s.stock is None:
-                continue
-            options.append(SkuOption(s.id, s.product_id, s.properties, demand.free(s.id)))
-        fitting = [o for o in options if o.available >= row.quantity]
-        target = None
+            raise ChoiceRefused(f"{line.title}: 这件商品没有对应的 SKU，无法换规格 / the line matches no SKU: nothing to "
+                                "substitute")
+        missing = SkuOption(old.id, old.product_id, old.properties, 0)
+        options = [SkuOption(s.id, s.product_id, s.properties, demand.free(s.id) - taken.get(s.id, 0))
+                   for s in demand.skus.by_id.values()
+                   if s.product_id == old.product_id and s.id != old.id and s.stock is not None]
+        closest = list(suggest_substitutes(missing, options, row.quantity, limit=len(options)))
         if chosen_sku_id:
             target = next((o for o in options if o.sku_id == chosen_sku_id), None)
             if target is None:
-                raise ChoiceRefused("the chosen SKU is not another SKU of the same product")
+                raise ChoiceRefused("选的规格不是同一商品的其他规格 / the chosen SKU is not another SKU of the same product")
             if target.available < row.quantity:
-                raise ChoiceRefused(f"{target.properties}: only {target.available} free, {row.quantity} needed")
+                raise ChoiceRefused(f"{target.properties}: 只有 {max(target.available, 0)} 件可用，需要 {row.quantity} 件 / "
+                                    f"only {max(target.available, 0)} free, {row.quantity} needed")
         elif hint:
-            target = matching_hint(fitting, hint)
+            target = matching_hint(closest, hint)
             if target is None:
-                raise ChoiceRefused(f"no SKU with “{hint}” has {row.quantity} free units")
+                raise ChoiceRefused(f"没有“{hint}”的规格有 {row.quantity} 件可用 / no SKU with “{hint}” has "
+                                    f"{row.quantity} free units")
         else:
-            suggested = [o for sid in row.substitutes for o in fitting if o.sku_id == sid]
-            closest = suggest_substitutes(SkuOption(old.id, old.product_id, old.properties, 0), fitting, row.quantity,
-                                          limit=1)
-            target = (suggested or list(closest) or [None])[0]
-        if target is None:
-            raise ChoiceRefused(f"no other SKU of {line.title!r} has {row.quantity} free units")
+            suggested = [o for sid in row.substitutes or [] for o in closest if o.sku_id == sid]
+            target = (suggested or closest or [None])[0]
+            if target is None:
+                raise ChoiceRefused(f"{line.title}: 没有其他规格有 {row.quantity} 件可用 / no other SKU has "
+                                    f"{row.quantity} free units")
+        taken[target.sku_id] = taken.get(target.sku_id, 0) + row.quantity
         row.action, row.substitute_sku_id = "substitute", target.sku_id
         line.sku_properties = target.properties
         for sku_id, kind, delta in ((old.id, "substitute_out", -row.quantity), (target.sku_id, "substitute_in", row.quantity)):
@@ -238,7 +241,7 @@ def choose(session: Session, case_id: str, option: str, *, by: str, now: datetim
     if option not in OPTIONS:
         raise ChoiceRefused(f"unknown option {option!r}; one of {', '.join(OPTIONS)}")
     if case.status not in LIVE_STATUSES:
-        raise ChoiceRefused(f"the case is already {case.status}")
+        raise ChoiceRefused(f"缺货单已结束（{case.status}）/ the case is already {case.status}")
     order = session.get(Order, case.order_id)
     if option == SHIP_AVAILABLE and SHIP_AVAILABLE not in (case.offered or []):
         option = CANCEL  # nothing of the order is in stock: "refund" means the whole order
@@ -419,7 +422,7 @@ def switch_to_presale(session: Session, sku_id: str, *, now: datetime, by: str |
         raise LookupError(f"no SKU with id {sku_id!r}")
     when = restock_date or sku.restock_date
     if when is None:
-        raise ChoiceRefused("the restock date is not confirmed: give one first")
+        raise ChoiceRefused("补货日期未确认 / the restock date is not confirmed: give one first")
     sku.restock_date = when
     if session.scalar(select(PresaleSwitch.id).where(PresaleSwitch.sku_id == sku.id, PresaleSwitch.restock_date == when)):
         return PresaleResult(sku.id, when, 0, True)

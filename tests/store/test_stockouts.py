@@ -189,3 +189,27 @@ def test_presale_tells_waiting_buyers_once(store, shop, monkeypatch):
         assert switch_to_presale(s, "s-bm", now=NOW + 2 * H, by="boss").already
         assert live_case_for_order(s, oid).restock_date == date(2026, 12, 5)
     assert len(sent) == 2
+
+
+def test_two_short_lines_never_move_onto_the_same_last_unit(store):
+    with store.session() as s:
+        shop_id = get_or_create_shop(s, "最后一件").id
+        seed_catalogue(s, shop_id, white_m=0, black_m=0, white_l=1)
+        oid = add_order(s, shop_id, "11", [(BLACK_M, 1), (WHITE_M, 1)], paid_at=NOW - H, buyer="k")
+        check_stock(s, shop_id, now=NOW)
+        case_id = live_case_for_order(s, oid).id
+        with pytest.raises(ChoiceRefused), s.begin_nested():
+            choose(s, case_id, "substitute", by="xiaomei", now=NOW + H)
+    with store.session() as s:
+        assert s.get(OrderLine, f"{oid}#1").sku_properties == BLACK_M  # nothing half-done
+        assert s.get(StockoutCase, case_id).status == "awaiting_buyer"
+
+
+def test_a_colour_asked_for_takes_the_closest_matching_size(store):
+    with store.session() as s:
+        shop_id = get_or_create_shop(s, "换色店").id
+        seed_catalogue(s, shop_id, white_m=5, black_m=0, white_l=50)
+        oid = add_order(s, shop_id, "12", [(BLACK_M, 1)], paid_at=NOW - H, buyer="l")
+        check_stock(s, shop_id, now=NOW)
+        reply = record_reply(s, live_case_for_order(s, oid).id, "换白色吧", now=NOW + H)
+        assert reply.case.status == "done" and s.get(OrderLine, f"{oid}#1").sku_properties == WHITE_M  # same size M
