@@ -335,6 +335,7 @@ class Settings:
     owner_password: str | None = None
     cookie_secure: bool = False  # mark the session cookie HTTPS-only (behind a TLS proxy)
     watch_sweep_minutes: float = 0.0  # the server's parcel-watch sweep interval; 0 = off (from_env: 10)
+    outbox_deliver_seconds: float = 0.0  # `kefu serve` delivers messages on SQLite every N s; 0 = off (from_env: 5)
     # Carrier tracking pushes and subscriptions (each off until configured).
     kuaidi100_key: str | None = None  # KEFU_KUAIDI100_KEY: the account key for subscribing parcels
     kuaidi100_salt: str | None = None  # KEFU_KUAIDI100_SALT: signs every push; pushes are refused without it
@@ -355,6 +356,7 @@ class Settings:
             owner_password=env.get("KEFU_OWNER_PASSWORD") or None,
             cookie_secure=env.get("KEFU_COOKIE_SECURE", "").strip().lower() in {"1", "true", "yes", "on"},
             watch_sweep_minutes=_minutes(env.get("KEFU_WATCH_SWEEP_MINUTES"), default=10.0),
+            outbox_deliver_seconds=_minutes(env.get("KEFU_OUTBOX_DELIVER_SECONDS"), default=5.0),
             kuaidi100_key=env.get("KEFU_KUAIDI100_KEY", "").strip() or None,
             kuaidi100_salt=env.get("KEFU_KUAIDI100_SALT", "").strip() or None,
             kuaidi100_callback_url=env.get("KEFU_KUAIDI100_CALLBACK_URL", "").strip() or None,

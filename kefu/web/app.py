@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from kefu import __version__
 from kefu.config import Settings
+from kefu.queue.in_process import start_outbox_loop, stop_outbox_loop
 from kefu.services.watch import sweep_shops
 from kefu.store.database import Store
 from kefu.web import i18n
@@ -136,9 +137,11 @@ async def _watch_sweeps(app: FastAPI):
     """While the server runs, sweep the parcel watch every `watch_sweep_minutes` (0 = off, as in tests)."""
     minutes = app.state.settings.watch_sweep_minutes
     task = asyncio.create_task(_sweep_forever(app.state.store, minutes * 60)) if minutes > 0 else None
+    outbox = start_outbox_loop(app.state.store, app.state.settings)  # SQLite: deliver messages in this process
     try:
         yield
     finally:
+        await stop_outbox_loop(outbox)
         if task is not None:
             task.cancel()
             with suppress(asyncio.CancelledError):
