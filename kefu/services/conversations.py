@@ -67,6 +67,24 @@ def analyse_message(text: str) -> Analysis:
             return Analysis(result.intent, result.sentiment, float(result.anger), tuple(result.topics), "text")
         except Exception:  # noqa: BLE001 - a failing model must not lose the buyer's message
             log.exception("message analysis failed; using keywords")
+    return analyse_message_by_keywords(text)
+
+
+def analyse_messages(texts: Sequence[str]) -> list[Analysis]:
+    """Many messages at once (`analyze_many` batches the model's features); keywords when the module is missing."""
+    try:
+        from kefu.text.understand import analyze_many
+    except ImportError:
+        analyze_many = None
+    if analyze_many is not None and texts:
+        try:
+            return [Analysis(r.intent, r.sentiment, float(r.anger), tuple(r.topics), "text") for r in analyze_many(list(texts))]
+        except Exception:  # noqa: BLE001 - a failing model must not lose the buyer's messages
+            log.exception("message analysis failed; using keywords")
+    return [analyse_message_by_keywords(text) for text in texts]
+
+
+def analyse_message_by_keywords(text: str) -> Analysis:
     anger = fallback_anger(text)
     return Analysis(fallback_intent(text), "negative" if anger >= 0.5 else "neutral", anger, (), "fallback")
 
@@ -141,7 +159,7 @@ def message_key(shop_id: str, channel: str, buyer: str, sender: str, sent_at: da
 def add_message(session: Session, conversation: Conversation, *, sender: str, text: str, sent_at: datetime,
                 author: str | None = None, auto_reply: bool = False, source: str = "api", message_id: str | None = None,
                 detail: dict[str, Any] | None = None, angry_at: float | None = None,
-                now: datetime | None = None) -> ChatMessage | None:
+                analysis: Analysis | None = None, now: datetime | None = None) -> ChatMessage | None:
     """Store one message (phones redacted); a buyer message is analysed on arrival. None when it is already stored."""
     if sender not in SENDERS:
         raise MessageError(f"sender 应为 buyer 或 seller / sender must be buyer or seller, got {sender!r}")
@@ -159,7 +177,7 @@ def add_message(session: Session, conversation: Conversation, *, sender: str, te
                           author=(author or None) if sender == "seller" else None, auto_reply=bool(auto_reply),
                           sent_at=sent_at, body=body, source=source, detail=dict(detail or {}), created_at=_utc(now))
     if sender == "buyer":
-        analysis = analyse_message(text)
+        analysis = analysis or analyse_message(text)
         message.intent, message.sentiment = analysis.intent, analysis.sentiment
         message.anger = round(analysis.anger * 100)
         message.detail = {**(message.detail or {}), "topics": list(analysis.topics), "reader": analysis.reader}
@@ -274,14 +292,24 @@ def import_chat_lines(session: Session, shop_id: str, lines: Sequence[ChatLine],
     result = ChatImportResult(file=file, messages_read=len(lines))
     angry_at = _angry_at(session, shop_id)
     touched: dict[str, Conversation] = {}
-    for line in sorted(lines, key=lambda ln: (ln.sent_at, ln.line_no)):
+    ordered = sorted(lines, key=lambda ln: (ln.sent_at, ln.line_no))
+    keys = [message_key(shop_id, channel, ln.buyer, ln.sender, ln.sent_at, ln.text) for ln in ordered]
+    stored_keys = set()
+    for start in range(0, len(keys), 500):
+        stored_keys.update(session.scalars(select(ChatMessage.id).where(ChatMessage.id.in_(keys[start:start + 500]))))
+    fresh_buyer = [i for i, ln in enumerate(ordered) if ln.sender == "buyer" and keys[i] not in stored_keys and ln.text.strip()]
+    analyses = dict(zip(fresh_buyer, analyse_messages([ordered[i].text for i in fresh_buyer]), strict=True))
+    for index, line in enumerate(ordered):
+        key = keys[index]
+        if key in stored_keys:
+            result.duplicates += 1
+            continue
         conversation = touched.get(line.buyer) or conversation_for(session, shop_id, line.buyer, channel=channel, now=now)
         touched[line.buyer] = conversation
-        key = message_key(shop_id, channel, line.buyer, line.sender, line.sent_at, line.text)
         try:
             stored = add_message(session, conversation, sender=line.sender, text=line.text, sent_at=line.sent_at,
                                  author=line.author, auto_reply=line.auto_reply, source=source, message_id=key,
-                                 angry_at=angry_at, now=now)
+                                 angry_at=angry_at, analysis=analyses.get(index), now=now)
         except MessageError as exc:
             result.problems.append(ChatProblem(file, line.line_no, str(exc)))
             continue
