@@ -262,6 +262,7 @@ def due_in(clause: str, clock: _Clock) -> tuple[datetime | None, str | None]:
 
 # ---------------------------------------------------------------- patterns
 
+_CLOSED = re.compile(r"截单|截止|停止发货|来不及|赶不上|发不了|发不出|不发货|暂停发货|休息")  # "今天的发货已截单" is no promise
 _FIRM = re.compile(r"一定|保证|肯定|绝对|必须|百分百|100%|包(?:您|你)|放心")
 _SHIP_VERB = r"(?:发货|发出|发走|寄出|出库|发(?=[了吧哦哈呢啦的给出。，,!！~\s]|$))"
 _SHIP_TODAY = re.compile(r"(?:今天|今日|当天|当日|马上|立刻|立即|现在)[^，,。]{0,8}?" + _SHIP_VERB)
@@ -280,7 +281,7 @@ _INVOICE = re.compile(r"发票|开票|专票|普票|税票")
 _INVOICE_SURCHARGE = re.compile(r"补差价|补(?:个|点)?税|税点|加(?:\d+|[一二两三四五六七八九十几]+)?个?点|另(?:外)?(?:收|加|付)|加钱|加收|额外|收费|手续费|要加|需加|得加|多付")
 _INVOICE_REFUSED = re.compile(r"(?:不开|开不了|不提供|不能开|没法开|无法开|不给开|不支持开)(?:具)?(?:发票|票)|(?:发票|票)(?:开不了|不开|不提供|没有)")
 _GIFT = re.compile(
-    r"(?:送|赠送|赠|附送|加送|额外送|再送|多送)(?!货|到|达|上门|出|件|过去|来|回|您到|你到|人|给朋友|礼)"
+    r"(?:送|赠送|赠|附送|加送|额外送|再送|多送)(?!货|到|达|上门|出|件|过去|来|回|您到|你到|人|给朋友|礼|品)"
     r"(?:您|你|给您|给你)?(?:[一二两三四五1-9]|个|份|只|张|件|套|盒|瓶|包|双|对|袋)*(?P<item>[\u4e00-\u9fffa-z]{1,8})"
 )
 _GUARANTEE = re.compile(
@@ -329,7 +330,7 @@ def _cutoff_words(facts: ShopFacts) -> str:
 
 def _check_shipping(clause: str, facts: ShopFacts, clock: _Clock, found: _Found) -> None:
     for match in _SHIP_ANY.finditer(clause):
-        if is_negated(clause, match.start()) or is_conditional(clause) or is_hedged(clause):
+        if is_negated(clause, match.start()) or is_conditional(clause) or is_hedged(clause) or _CLOSED.search(clause):
             continue
         due, _ = due_in(match.group(0), clock)
         found.promise("ship", clause, due)
@@ -423,7 +424,7 @@ def _check_invoice(clause: str, facts: ShopFacts, found: _Found) -> None:
 
 def _check_gift(clause: str, facts: ShopFacts, found: _Found) -> None:
     for match in _GIFT.finditer(clause):
-        if is_negated(clause, match.start()) or is_conditional(clause) and "满" not in clause:
+        if is_negated(clause, match.start()) or is_hedged(clause) or (is_conditional(clause) and "满" not in clause):
             continue
         item = match["item"]
         if re.match(r"(?:达|货|到|出|给您|的|上门|快递)", item):
@@ -434,7 +435,7 @@ def _check_gift(clause: str, facts: ShopFacts, found: _Found) -> None:
             offered = "、".join(facts.gifts) if facts.gifts else "无"
             found.add("gift_not_offered", "warn", f"“{item}”不在店铺赠品清单中（当前赠品：{offered}）。",
                       f"'{item}' is not a gift the shop offers (gifts on offer: {', '.join(facts.gifts) or 'none'}).",
-                      "亲，赠品以活动页面为准，我帮您备注一下，有合适的小礼物会尽量安排哦。")
+                      "亲，赠品以活动页面为准，我帮您备注一下您的需求哦。")
 
 
 def _check_guarantee(clause: str, facts: ShopFacts, found: _Found) -> None:

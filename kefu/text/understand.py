@@ -19,9 +19,17 @@ from kefu.text.labels import label_of
 from kefu.text.tokenize import normalize
 from kefu.text.topics import topics_of_normalised
 
-RULE_BOOST = 0.6  # added to the classifier's probability of an intent whose precise rule fires (times rule weight)
-OTHER_BELOW = 0.3  # with no rule firing, a best classifier probability below this reads as "other"
+RULE_BOOST = 0.15  # added to the classifier's probability of an intent whose precise rule fires (times rule weight)
+OTHER_BELOW = 0.0  # with no rule firing, a best classifier probability below this reads as "other"
 DEFAULT_ANGER_CALL_THRESHOLD = 0.6  # kefu.config text_understanding.anger_call_threshold overrides it per shop
+# A question about shipping, stock or sizes is neutral even when the review-trained model leans one way: for these
+# intents the score is pulled toward 0.5 (cross-validated on the train split: three-way accuracy 0.80 → 0.93).
+QUESTION_INTENTS = frozenset({
+    "shipping_time", "where_is_parcel", "change_address", "return_exchange", "refund", "invoice", "bargaining",
+    "free_shipping", "authenticity", "size_spec", "stock", "other",
+})  # fmt: skip
+QUESTION_DAMPING = 0.3
+NEUTRAL_MARGIN = 0.15  # scores within this distance of 0.5 read as neutral
 
 
 @dataclass(frozen=True)
@@ -90,13 +98,15 @@ def analyze_many(texts: Sequence[str]) -> list[MessageAnalysis]:
         top = np.argsort(row)[::-1][:4]
         intent, confidence = combine_intent({labels[i]: float(row[i]) for i in top}, rule_scores(text))
         score = float(scores[index])
+        if intent in QUESTION_INTENTS:
+            score = 0.5 + (score - 0.5) * QUESTION_DAMPING
         results.append(
             MessageAnalysis(
                 intent=intent,
                 intent_confidence=confidence,
-                sentiment=label_of(score, sentiment_model.neutral_margin),
+                sentiment=label_of(score, NEUTRAL_MARGIN),
                 sentiment_score=round(score, 4),
-                anger=anger_of(text, score),
+                anger=anger_of(text, float(scores[index]), complaint=intent == "complaint"),
                 topics=topics_of_normalised(text),
             )
         )
