@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -26,6 +26,7 @@ from kefu.services.shops import find_shop, get_or_create_shop
 from kefu.store.database import Store
 from kefu.store.review_tables import Review, SentimentModelRow
 from kefu.store.tables import Customer, ImportRejection, ImportRun, Order, OrderLine, Product, Shop
+from kefu.text.base_corpus import LabelledTexts
 from kefu.text.sentiment import SentimentModel, base_model, model_bytes, model_from_bytes, train
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,12 @@ def training_set(session: Session, shop_id: str) -> tuple[list[str], list[str]]:
     return [content for content, _ in pairs], [result for _, result in pairs]
 
 
-def train_shop_model(session: Session, shop: Shop, *, now: datetime | None = None) -> TrainResult:
-    """Train the shop's model on its rated reviews over the base corpus, keep it, and reclassify every review."""
+def train_shop_model(session: Session, shop: Shop, *, now: datetime | None = None,
+                     base: LabelledTexts | Literal["shipped"] = "shipped") -> TrainResult:  # fmt: skip
+    """Train the shop's model on its rated reviews over the base corpus, keep it, and reclassify every review.
+
+    base: the shipped corpus, or another (the benchmark leaves its scoring texts out of it).
+    """
     texts, ratings = training_set(session, shop.id)
     if not texts or len(set(ratings)) < 2:
         raise NotEnoughReviews(
@@ -143,7 +148,7 @@ def train_shop_model(session: Session, shop: Shop, *, now: datetime | None = Non
             "training needs both good and neutral/bad ones"
         )
     started = time.perf_counter()
-    model = train(texts, ratings)
+    model = train(texts, ratings, base=base)
     seconds = time.perf_counter() - started
     row = session.scalar(select(SentimentModelRow).where(SentimentModelRow.shop_id == shop.id))
     model_id = new_id()

@@ -97,6 +97,29 @@ def _row(request: Request, session, choice, review_id: str, error: str | None = 
                   status_code=200)  # fmt: skip  (HTMX swaps only 2xx: the error shows in the row)
 
 
+@router.post("/reviews/import", response_class=HTMLResponse)
+async def import_reviews(request: Request, files: list[UploadFile] = File(...),
+                         user: SignedInUser = Depends(current_user)) -> HTMLResponse:  # fmt: skip
+    """Upload TOP trade-rate JSON/CSV or Shopify review CSV files into the current shop; shows what landed."""
+    import tempfile
+    from pathlib import Path
+
+    from kefu.services.reviews import import_review_file
+
+    store = request.app.state.store
+    with store.session() as session:
+        choice = choose_shop(request, session)
+        shop_name = choice.current.name if choice.current else None
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        for upload in files:
+            name = Path(upload.filename or "reviews.csv").name
+            path = Path(work) / "upload"
+            path.write_bytes(await upload.read())
+            results.append(import_review_file(store, path, shop_name, display_name=name, created_by=user.username))
+    return render(request, "reviews/_imported.html", {"results": results})
+
+
 @router.post("/reviews/{review_id}/reply", response_class=HTMLResponse)
 def save_reply(review_id: str, request: Request, text: str = Form(""), user: SignedInUser = Depends(current_user)):
     with request.app.state.store.session() as session:
