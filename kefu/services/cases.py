@@ -135,17 +135,21 @@ def _move(session: Session, case: Case, target: str, *, actor: str | None, now: 
     _event(session, case, sla.STEP, step=target, actor=actor, now=now)
 
 
-def _anger_of(text: str) -> float | None:
-    """The buyer's anger (0–1) from the text engineer's analyser when it is installed, else None."""
-    try:
-        from kefu.text.understand import analyze  # written by another engineer; optional until it lands
+def _reading_of(text: str) -> tuple[float | None, tuple[str, ...]]:
+    """The buyer's anger (0–1, from word cues only: no model to load while a case opens) and complaint topics, from
+    the text engineer's modules when installed; (None, ()) otherwise."""
+    try:  # written by another engineer; optional until it lands
+        from kefu.text.anger import anger_of
+        from kefu.text.tokenize import normalize
+        from kefu.text.topics import topics_of_normalised
     except ImportError:
-        return None
+        return None, ()
     try:
-        return float(analyze(text).anger)
-    except Exception:  # noqa: BLE001 - a failing analyser must never stop a case from opening
-        log.warning("text analysis failed while opening a case", exc_info=True)
-        return None
+        normalised = normalize(text)
+        return float(anger_of(normalised, 0.5)), tuple(topics_of_normalised(normalised))
+    except Exception:  # noqa: BLE001 - a failing reader must never stop a case from opening
+        log.warning("reading a complaint's text failed while opening a case", exc_info=True)
+        return None, ()
 
 
 # ---------------------------------------------------------------- opening
@@ -179,11 +183,11 @@ def open_case(session: Session, *, shop_id: str, customer_id: str | None, source
         if customer is None or customer.shop_id != shop_id:
             raise CaseError(f"没有这个买家 / no customer {customer_id!r} in this shop")
     policy = policy_for(session, shop_id)
-    anger = _anger_of(summary_text)
+    anger, topics = _reading_of(summary_text)
     repeat = bool(customer_id and session.scalar(
         select(func.count()).select_from(Case).where(Case.customer_id == customer_id)))
     severity = judge_severity(SeverityFacts(anger=anger, paid=order.paid_amount if order else None, source=source,
-                                            repeat=repeat), policy)
+                                            repeat=repeat, topics=topics), policy)
     case = Case(id=new_id(), shop_id=shop_id, customer_id=customer_id, order_id=order.id if order else None,
                 source=source, source_id=(source_id or None) and str(source_id)[:120], summary=summary_text,
                 step=CONFIRM, status=OPEN, severity=severity, anger=anger, waiting_on_buyer=False,
