@@ -55,7 +55,7 @@ def test_recovery_case_blocks_a_reward_for_the_review_and_keeps_evidence(client,
                          follow_redirects=True)
     assert "色差.jpg" in upload.text
     blocked = client.post(f"{case_url}/step", data={"remedy": "好评返现：改成五星好评后返您10元"})
-    assert blocked.status_code == 422 and "review_reward" in blocked.text and "reward-blocked" in blocked.text
+    assert blocked.status_code == 200 and "review_reward" in blocked.text and "reward-blocked" in blocked.text
     with store.session() as s:
         assert s.get(ReviewRecoveryCase, case_id).step == "remedy"
     client.post(f"{case_url}/step", data={"remedy": "补发一套，另送一张5元优惠券表示歉意", "remedy_cost": "5"})

@@ -199,7 +199,7 @@ def _case_page(request: Request, session, choice, case_id: str, error: str | Non
     return render(request, "reviews/case.html",
                   {"shop_choice": choice, "tz": choice.timezone, "v": view, "steps": STEPS, "topics": TOPICS,
                    "error": error, "blocked": blocked, "form": form or {}},
-                  status_code=422 if (error or blocked) else 200)  # fmt: skip
+                  status_code=200)  # fmt: skip  (a form shown again with its error, as a page)
 
 
 @router.get("/reviews/cases/{case_id}", response_class=HTMLResponse)
