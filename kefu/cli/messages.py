@@ -69,6 +69,10 @@ def worker_command(
     ctx: typer.Context,
     concurrency: int = typer.Option(8, "--concurrency", "-c", help="并发投递数 / deliveries at once"),
     name: str = typer.Option(None, "--name", help="工作进程名 / worker name"),
+    lease: float = typer.Option(None, "--lease", help="发送租期秒数，超时视为中断 / seconds a claim lasts before a "
+                                                       "crashed send is settled (default: messaging.lease_seconds)"),
+    recover_every: int = typer.Option(15, "--recover-every", help="检查中断发送的间隔秒数 / seconds between "
+                                                                  "checks for crashed sends"),
 ) -> None:
     """运行 procrastinate 投递工作进程（仅 PostgreSQL，可多开）/ Run a procrastinate delivery worker (PostgreSQL; run several)."""
     from kefu.queue.tasks import run_worker
@@ -80,7 +84,8 @@ def worker_command(
                    "use `kefu messages deliver`", err=True)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_worker(store, default_channel_for(), concurrency=concurrency, name=name)
+    run_worker(store, default_channel_for(), concurrency=concurrency, name=name, lease_seconds=lease,
+               recover_every_seconds=recover_every)
 
 
 @messages_app.command("list")

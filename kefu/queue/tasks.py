@@ -27,6 +27,7 @@ class QueueRuntime:
 
     store: Store
     channel_for: Callable[[str | None], Any]
+    lease_seconds: float
 
 
 _runtime: QueueRuntime | None = None
@@ -37,10 +38,14 @@ def libpq_url(database_url: str) -> str:
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
 
 
-def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, pool_size: int = 4) -> procrastinate.App:
-    """A procrastinate app on the store's database (its tables in the `procrastinate` schema) with kefu's tasks."""
+def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, pool_size: int = 4,
+                    lease_seconds: float | None = None, recover_every_seconds: int = 15) -> procrastinate.App:
+    """A procrastinate app on the store's database (its tables in the `procrastinate` schema) with kefu's tasks:
+    delivery, the recovery of crashed claims every `recover_every_seconds`, the lifecycle sweep every five minutes."""
+    from kefu.services.delivery import DEFAULT_LEASE_SECONDS
+
     global _runtime
-    _runtime = QueueRuntime(store, channel_for)
+    _runtime = QueueRuntime(store, channel_for, lease_seconds or DEFAULT_LEASE_SECONDS)
     url = store.engine.url.render_as_string(hide_password=False)
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_url(url), min_size=1, max_size=pool_size,
@@ -48,7 +53,8 @@ def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, p
     )
     app = procrastinate.App(connector=connector)
     app.task(name=DELIVER_TASK, queue=DELIVERY_QUEUE, pass_context=False)(deliver_message)
-    app.periodic(cron="* * * * *", periodic_id="recover")(
+    every = max(1, min(59, int(recover_every_seconds)))
+    app.periodic(cron=f"* * * * * */{every}", periodic_id="recover")(
         app.task(name=RECOVER_TASK, queue=DELIVERY_QUEUE, queueing_lock="recover")(recover_outbox))
     app.periodic(cron="*/5 * * * *", periodic_id="lifecycle")(
         app.task(name=LIFECYCLE_TASK, queue=DELIVERY_QUEUE, queueing_lock="lifecycle")(lifecycle_sweep))
@@ -63,18 +69,19 @@ def _rt() -> QueueRuntime:
 
 def deliver_message(message_id: str) -> str:
     """One job: deliver one outbox message (claimed by its row state, so a duplicate job changes nothing)."""
-    from kefu.services.delivery import deliver_one
+    from kefu.services.delivery import WORKER_RULES_TTL_SECONDS, deliver_one
 
     rt = _rt()
-    return deliver_one(rt.store, message_id, channel_for=rt.channel_for)
+    return deliver_one(rt.store, message_id, channel_for=rt.channel_for, lease_seconds=rt.lease_seconds,
+                       rules_ttl_seconds=WORKER_RULES_TTL_SECONDS)
 
 
 def recover_outbox(timestamp: int) -> int:
-    """Every minute: settle messages left `sending` by a worker that died."""
+    """Every few seconds: settle messages left `sending` by a worker that died (their lease is over)."""
     from kefu.services.delivery import recover_stale
 
     rt = _rt()
-    return recover_stale(rt.store, channel_for=rt.channel_for, now=datetime.fromtimestamp(timestamp, timezone.utc))
+    return recover_stale(rt.store, channel_for=rt.channel_for)
 
 
 def lifecycle_sweep(timestamp: int) -> int:
@@ -99,7 +106,9 @@ def lifecycle_sweep(timestamp: int) -> int:
 
 
 def run_worker(store: Store, channel_for: Callable[[str | None], Any], *, concurrency: int = 8,
-               name: str | None = None, wait: bool = True) -> None:
+               name: str | None = None, wait: bool = True, lease_seconds: float | None = None,
+               recover_every_seconds: int = 15) -> None:
     """Run one procrastinate worker on the delivery queue until stopped (SIGINT/SIGTERM end it gracefully)."""
-    app = build_queue_app(store, channel_for, pool_size=max(2, concurrency // 2 + 1))
+    app = build_queue_app(store, channel_for, pool_size=max(2, concurrency // 2 + 1), lease_seconds=lease_seconds,
+                          recover_every_seconds=recover_every_seconds)
     app.run_worker(queues=[DELIVERY_QUEUE], concurrency=concurrency, name=name, wait=wait, delete_jobs="successful")

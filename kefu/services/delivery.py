@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from kefu.domain.messaging.provider import provider_template
 from kefu.domain.messaging.retry import after_failure
 from kefu.domain.messaging.rules import MessagingRules
+from kefu.config import SHOP_RULE_DEFAULTS
 from kefu.domain.privacy import redact_phones
 from kefu.queue.dispatch import defer_deliveries
 from kefu.services.message_templates import rules_of
@@ -121,55 +123,102 @@ class DeliveryCounts:
                 "recovered": self.recovered, "errors": self.errors}
 
 
-def claim(session: Session, message_id: str, *, now: datetime, worker: str, lease_seconds: float) -> bool:
-    """queued/retry → sending, only when due; the row's state decides who may send it (at most one worker)."""
-    result = session.execute(
+DEFAULT_LEASE_SECONDS = float(SHOP_RULE_DEFAULTS["messaging"]["lease_seconds"])
+WORKER_RULES_TTL_SECONDS = 30.0  # a worker re-reads a shop's messaging rules this often
+_rules_cache: dict[str, tuple[float, MessagingRules]] = {}
+
+
+def cached_rules(session: Session, shop_id: str, ttl_seconds: float = 0.0) -> MessagingRules:
+    """The shop's messaging rules, read at most every `ttl_seconds` in this process (0: every time)."""
+    hit = _rules_cache.get(shop_id) if ttl_seconds > 0 else None
+    if hit is not None and time.monotonic() - hit[0] < ttl_seconds:
+        return hit[1]
+    rules = rules_of(session.get(Shop, shop_id))
+    _rules_cache[shop_id] = (time.monotonic(), rules)
+    return rules
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The fields of a claimed message that sending and recording need."""
+
+    id: str
+    shop_id: str
+    customer_id: str | None
+    order_id: str | None
+    channel: str | None
+    template_key: str | None
+    variables: dict[str, Any] | None
+    text: str
+    attempts: int
+
+
+_CLAIMED_COLUMNS = (OutboxMessage.id, OutboxMessage.shop_id, OutboxMessage.customer_id, OutboxMessage.order_id,
+                    OutboxMessage.channel, OutboxMessage.template_key, OutboxMessage.variables, OutboxMessage.text,
+                    OutboxMessage.attempts)
+
+
+def claim(session: Session, message_id: str, *, now: datetime, worker: str,
+          lease_seconds: float = DEFAULT_LEASE_SECONDS) -> Claimed | None:
+    """queued/retry → sending, only when due; the row's state decides who may send it (at most one worker).
+    The claimed message, or None when it was not due, already sent or taken."""
+    row = session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((QUEUED, RETRY)),
                or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
         .values(status=SENDING, claimed_by=worker, claimed_until=now + timedelta(seconds=lease_seconds),
                 attempts=OutboxMessage.attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+        .returning(*_CLAIMED_COLUMNS)
+    ).first()
+    return Claimed(*row) if row is not None else None
 
 
-def _delivery(session: Session, row: OutboxMessage, channel_name: str, rules: MessagingRules):
-    customer = session.get(Customer, row.customer_id) if row.customer_id else None
-    order = session.get(Order, row.order_id) if row.order_id else None
-    phone = (customer.phone if customer else None) or (order.receiver_phone if order else None)
-    mapped = provider_template(rules.provider_templates, channel_name, row.template_key, row.variables or {})
-    return Delivery(message_id=row.id, text=row.text, to_phone=phone, to_email=customer.email if customer else None,
+def _delivery(session: Session, claimed: Claimed, channel_name: str, rules: MessagingRules) -> Delivery:
+    phone = email = None
+    if claimed.customer_id or claimed.order_id:
+        found = session.execute(
+            select(Customer.phone, Customer.email, Order.receiver_phone)
+            .select_from(OutboxMessage)
+            .outerjoin(Customer, Customer.id == OutboxMessage.customer_id)
+            .outerjoin(Order, Order.id == OutboxMessage.order_id)
+            .where(OutboxMessage.id == claimed.id)).first()
+        if found is not None:
+            phone, email = found[0] or found[2], found[1]
+    mapped = provider_template(rules.provider_templates, channel_name, claimed.template_key, claimed.variables or {})
+    return Delivery(message_id=claimed.id, text=claimed.text, to_phone=phone, to_email=email,
                     template_code=mapped.code, template_params=mapped.params, sign_name=rules.sign_name)
 
 
-def _finish(session: Session, row: OutboxMessage, result: Any, *, worker: str, now: datetime,
+def _finish(session: Session, claimed: Claimed, result: Any, *, worker: str, now: datetime,
             rules: MessagingRules) -> str:
     """Record how the send ended, only while this worker still holds the claim; the outcome word."""
-    still_mine = and_(OutboxMessage.id == row.id, OutboxMessage.status == SENDING, OutboxMessage.claimed_by == worker)
+    still_mine = and_(OutboxMessage.id == claimed.id, OutboxMessage.status == SENDING,
+                      OutboxMessage.claimed_by == worker)
     if result.ok:
         values: dict[str, Any] = {"status": SENT, "sent_at": now, "provider_message_id": result.provider_message_id,
                                   "claimed_until": None, "last_error": None, "reason": None}
-        outcome, decision, reason = "sent", "sent", None
+        outcome, decision = "sent", "sent"
     else:
         error = redact_phones(f"{result.error_code or 'error'}: {result.error or ''}")
-        state, when = after_failure(row.attempts, retryable=bool(result.retryable), max_attempts=rules.max_attempts,
-                                    now=now, base_seconds=rules.retry_base_seconds, max_seconds=rules.retry_max_seconds)
+        state, when = after_failure(claimed.attempts, retryable=bool(result.retryable),
+                                    max_attempts=rules.max_attempts, now=now, base_seconds=rules.retry_base_seconds,
+                                    max_seconds=rules.retry_max_seconds)
         values = {"status": state, "next_attempt_at": when, "claimed_until": None, "last_error": error,
                   "reason": result.error_code or "error"}
-        outcome, decision, reason = ("retried", "retry", result.error_code) if state == RETRY else ("dead", "dead", result.error_code)
+        outcome, decision = ("retried", "retry") if state == RETRY else ("dead", "dead")
     values["updated_at"] = now
-    changed = session.execute(update(OutboxMessage).where(still_mine).values(**values)
-                              .execution_options(synchronize_session=False)).rowcount
+    changed = session.connection().execute(update(OutboxMessage).where(still_mine).values(**values)).rowcount
     if not changed:
-        log.warning("message %s was settled by someone else while it was being sent", row.id)
+        log.warning("message %s was settled by someone else while it was being sent", claimed.id)
         return "skipped"
-    detail = None if result.ok else values["last_error"]
-    if result.ok and result.provider_message_id:
-        detail = f"provider id {result.provider_message_id}"
-    record_decision(session, row, decision, at=now, reason=reason, detail=detail, actor=worker)
+    if result.ok:
+        detail = f"provider id {result.provider_message_id}" if result.provider_message_id else None
+    else:
+        detail = values["last_error"]
+    record_decision(session, claimed, decision, at=now, reason=None if result.ok else result.error_code,
+                    detail=detail, actor=worker)
     if outcome == "retried":
-        defer_deliveries(session, [row.id], run_at=values["next_attempt_at"])
+        defer_deliveries(session, [claimed.id], run_at=values["next_attempt_at"])
     return outcome
 
 
@@ -182,24 +231,22 @@ def _send(channel: SendsDeliveries, delivery: Any) -> Any:
 
 
 def deliver_one(store: Store, message_id: str, *, channel_for: ChannelFor, worker: str | None = None,
-                now: Callable[[], datetime] = _now) -> str:
+                now: Callable[[], datetime] = _now, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                rules_ttl_seconds: float = 0.0) -> str:
     """Deliver one message: claim it (commit), send, record the outcome (commit). The outcome word: sent, retried,
-    dead or skipped (not due, already sent, or claimed by another worker)."""
+    dead or skipped (not due, already sent, or claimed by another worker). A crash between the two commits leaves the
+    row `sending` for `recover_stale` to settle once the lease is over."""
     worker = worker or worker_name()
     with store.session() as session:
-        row = session.get(OutboxMessage, message_id)
-        if row is None:
+        claimed = claim(session, message_id, now=now(), worker=worker, lease_seconds=lease_seconds)
+        if claimed is None:
             return "skipped"
-        rules = rules_of(session.get(Shop, row.shop_id))
-        if not claim(session, message_id, now=now(), worker=worker, lease_seconds=rules.lease_seconds):
-            return "skipped"
-        session.refresh(row)
-        channel = channel_for(row.channel)
-        delivery = _delivery(session, row, channel.name, rules)
+        rules = cached_rules(session, claimed.shop_id, rules_ttl_seconds)
+        channel = channel_for(claimed.channel)
+        delivery = _delivery(session, claimed, channel.name, rules)
     result = _send(channel, delivery)
     with store.session() as session:
-        row = session.get(OutboxMessage, message_id)
-        return _finish(session, row, result, worker=worker, now=now(), rules=rules)
+        return _finish(session, claimed, result, worker=worker, now=now(), rules=rules)
 
 
 def due_message_ids(session: Session, *, now: datetime, limit: int, shop_id: str | None = None) -> list[str]:
