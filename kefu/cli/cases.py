@@ -168,9 +168,9 @@ def sweep_promises_command(
     if as_json:
         typer.echo(json.dumps({"results": [r.to_json() for r in results]}, ensure_ascii=False, indent=2))
         return
-    table = Table("店铺 shop", "逾期 overdue", "新提醒 raised")
+    table = Table("店铺 shop", "逾期 overdue", "新提醒 raised", "已兑现 kept", "未兑现 broken")
     for r in results:
-        table.add_row(r.shop_id, str(r.overdue), str(r.raised))
+        table.add_row(r.shop_id, str(r.overdue), str(r.raised), str(r.kept), str(r.broken))
     Console(soft_wrap=True).print(table)
 
 

@@ -2,9 +2,10 @@
 
 `record_promises` takes the promise guard's verdict (`GuardVerdict.promises`, each a `PromiseFound(kind, text, due_at)`)
 for a reply that was sent and writes one row per promise (recording the same reply twice adds nothing). A promise made
-while the buyer has an open complaint case is attached to it and kept as case evidence. `sweep_promises` marks open
+while the buyer has an open complaint case is attached to it and kept as case evidence. `sweep_promises` settles
+promises to ship from the order's shipping time (kept if it left by the due time, else broken), marks other open
 promises past their due time as overdue and raises one `promise.due` alert for each in the shared alert queue; a person
-then marks the promise kept or broken.
+marks those kept or broken.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from kefu.services import evidence
 from kefu.services.watch import LIVE, RESOLVED, connection_of, insert_ignoring
 from kefu.store.case_tables import Case, Promise
 from kefu.store.database import Store
-from kefu.store.tables import Alert, Shop
+from kefu.store.tables import Alert, Order, Shop
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +131,38 @@ class PromiseSweep:
     shop_id: str
     overdue: int = 0  # promises newly marked overdue
     raised: int = 0  # alerts raised
+    kept: int = 0  # shipping promises the order's shipping time kept
+    broken: int = 0  # … or broke
 
     def to_json(self) -> dict[str, Any]:
-        return {"shop_id": self.shop_id, "overdue": self.overdue, "raised": self.raised}
+        return {"shop_id": self.shop_id, "overdue": self.overdue, "raised": self.raised, "kept": self.kept,
+                "broken": self.broken}
+
+
+SHIP_KINDS = ("ship", "ship_by")  # PromiseFound kinds the order's own shipping time settles
+
+
+def settle_shipping_promises(session: Session, shop_id: str, *, now: datetime) -> tuple[int, int]:
+    """A promise to ship an order settles itself once the order ships: kept when it left by the due time, broken when
+    it left later. Returns (kept, broken)."""
+    rows = session.execute(
+        select(Promise, Order.shipped_at).join(Order, Order.id == Promise.order_id)
+        .where(Promise.shop_id == shop_id, Promise.status.in_((OPEN, OVERDUE)), Promise.kind.in_(SHIP_KINDS),
+               Order.shipped_at.is_not(None))).all()
+    kept = broken = 0
+    for promise, shipped_at in rows:
+        on_time = promise.due_at is None or _utc(shipped_at) <= promise.due_at
+        close_promise(session, promise.id, KEPT if on_time else BROKEN, by=SWEEPER, now=now)
+        kept, broken = (kept + 1, broken) if on_time else (kept, broken + 1)
+    return kept, broken
 
 
 def sweep_promises(session: Session, shop_id: str, *, now: datetime) -> PromiseSweep:
-    """Open promises past their due time become overdue, each with one `promise.due` alert (never raised twice)."""
+    """Shipping promises settle from the order's shipping time; other open promises past their due time become
+    overdue, each with one `promise.due` alert (never raised twice)."""
     now = _utc(now)
     result = PromiseSweep(shop_id)
+    result.kept, result.broken = settle_shipping_promises(session, shop_id, now=now)
     due = list(session.scalars(select(Promise).where(Promise.shop_id == shop_id, Promise.status == OPEN,
                                                      Promise.due_at.is_not(None), Promise.due_at <= now)))
     conn = connection_of(session)

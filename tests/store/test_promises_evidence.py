@@ -121,3 +121,21 @@ def test_evidence_is_never_updated_and_the_export_carries_hashes(shop):
     assert "只收到一件" in text and "13800000012" not in text
     markdown = evidence.export_markdown(data)
     assert markdown.startswith(f"# 投诉工单 / Case {case_id}") and "(intact)" in markdown and "少发一件" in markdown
+
+
+def test_the_guards_promises_land_and_shipping_promises_settle_from_the_order(shop):
+    from kefu.domain.promise_guard import GuardContext, ShopFacts, check_text
+
+    store, shop_id, cid, oid = shop
+    verdict = check_text("亲，今天会给您发货，稍后给您回电", ShopFacts(), GuardContext(now=NOW))
+    assert {p.kind for p in verdict.promises} >= {"ship", "callback"}
+    with store.session() as s:
+        rows = promises.record_promises(s, shop_id, cid, verdict, order_id=oid, message_id="m-guard", now=NOW)
+        ship = next(r for r in rows if r.kind == "ship")
+        assert ship.due_at is not None and ship.due_at.tzinfo is not None
+        s.get(Order, oid).shipped_at = ship.due_at - H
+    with store.session() as s:
+        result = promises.sweep_promises(s, shop_id, now=ship.due_at + 2 * H)
+        assert (result.kept, result.broken) == (1, 0)
+        assert s.get(Promise, ship.id).status == "kept"
+        assert s.get(Promise, next(r.id for r in rows if r.kind == "callback")).status == "overdue"
