@@ -156,3 +156,33 @@ def test_a_call_is_recorded_with_its_outcome_as_evidence(shop):
         call_ev = [e for e in view.evidence if e.kind == "call"]
         assert len(call_ev) == 1 and "13800000077" not in call_ev[0].content
         assert any(line.say.startswith("我理解您的感受") for line in view.script)
+
+
+def test_the_cli_opens_lists_shows_and_exports_a_case(sqlite_store, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from kefu.cli import app as cli_app
+
+    with sqlite_store.session() as s:
+        shop_id = get_or_create_shop(s, "命令行店").id
+        add_buyer_order(s, shop_id, no="9001")
+    runner = CliRunner()
+    db = ["--db", sqlite_store.url]
+    opened = runner.invoke(cli_app, [*db, "cases", "open", "--shop", "命令行店", "--order", "9001",
+                                     "--summary", "买家说收到的是旧款"])
+    assert opened.exit_code == 0, opened.output
+    case_id = opened.output.strip()
+    listed = json.loads(runner.invoke(cli_app, [*db, "cases", "list", "--json"]).output)
+    assert [i["id"] for i in listed["items"]] == [case_id] and listed["items"][0]["sla_state"] == "ok"
+    shown = json.loads(runner.invoke(cli_app, [*db, "cases", "show", case_id, "--json"]).output)
+    assert shown["step"] == "confirm" and shown["call_script"][3] == "我理解您的感受。"
+    out = tmp_path / "case.md"
+    exported = runner.invoke(cli_app, [*db, "cases", "export", case_id, "--format", "md", "--out", str(out)])
+    assert exported.exit_code == 0 and "sha256" in out.read_text(encoding="utf-8")
+    bad = runner.invoke(cli_app, [*db, "cases", "open", "--order", "nope", "--summary", "x"])
+    assert bad.exit_code == 1 and "order" in bad.output
+    assert runner.invoke(cli_app, [*db, "cases", "show", "nope"]).exit_code == 1
+    swept = json.loads(runner.invoke(cli_app, [*db, "cases", "sweep-promises", "--json"]).output)
+    assert swept["results"][0]["overdue"] == 0
