@@ -193,8 +193,11 @@ def sweep_all(store: Store, *, now: datetime | None = None, shop_ids: Iterable[s
         ids = list(shop_ids) if shop_ids else list(session.scalars(select(Shop.id).order_by(Shop.id)))
     results = []
     for shop_id in ids:
-        with store.session() as session:
-            results.append(sweep_promises(session, shop_id, now=now))
+        try:
+            with store.session() as session:
+                results.append(sweep_promises(session, shop_id, now=now))
+        except Exception:  # one shop's failure must not stop the others' sweep
+            log.exception("promise sweep of shop %s failed", shop_id)
     return results
 
 

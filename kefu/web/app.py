@@ -157,6 +157,12 @@ async def _sweep_forever(store: Store, seconds: float) -> None:
             )
         except Exception:  # the workbench must keep serving whatever the sweep does
             log.exception("watch sweep failed")
+        try:  # promises to buyers that fell due: marked overdue with a promise.due alert (kefu.services.promises)
+            from kefu.services.promises import sweep_all as sweep_promises
+
+            await asyncio.to_thread(sweep_promises, store)
+        except Exception:
+            log.exception("promise sweep failed")
         await asyncio.sleep(seconds)
 
 
