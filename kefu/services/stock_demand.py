@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from kefu.domain import order_status as os_
 from kefu.domain.rules.watch import UNSHIPPED_STATUSES
 from kefu.domain.stock.allocation import Allocation, LineDemand, OrderDemand, allocate
+from kefu.domain.stock.pick import CANCELLED
 from kefu.ingest.product_catalog import normalise_properties
 from kefu.store.stock_tables import StockoutCase, StockoutLine
 from kefu.store.tables import Order, OrderLine, Product, Sku
 
-CANCELLED = "cancelled"
 CHUNK = 500
 _LINE_DONE = {os_.WAIT_BUYER_CONFIRM_GOODS, os_.TRADE_BUYER_SIGNED, os_.TRADE_FINISHED, os_.TRADE_CLOSED,
               os_.TRADE_CLOSED_BY_TAOBAO}

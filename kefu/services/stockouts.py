@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from kefu.config import shop_rules
 from kefu.domain.privacy import redact_phones
 from kefu.domain.stock import pick
+from kefu.domain.stock.allocation import OrderAllocation
 from kefu.domain.stock.buyer_choice import (
     CANCEL,
     OPTIONS,
@@ -41,7 +42,6 @@ from kefu.domain.stock.messages import (
 )
 from kefu.domain.stock.pick import AWAITING_BUYER, CANCELLED, DONE, LIVE_STATUSES, WAITING_RESTOCK, CaseLine, OrderPick
 from kefu.domain.stock.substitutes import SkuOption, matching_hint, suggest_substitutes
-from kefu.domain.stock.allocation import OrderAllocation
 from kefu.ids import new_id
 from kefu.services.stock_demand import ShopDemand, shop_demand
 from kefu.store.stock_tables import PresaleSwitch, StockMovement, StockoutCase, StockoutLine, StockRefund
@@ -445,7 +445,3 @@ def switch_to_presale(session: Session, sku_id: str, *, now: datetime, by: str |
                               switched_at=now, switched_by=by))
     session.flush()
     return PresaleResult(sku.id, when, told, False)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -3,13 +3,12 @@ the pick list, the cancelled share and the pre-sale switch."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from kefu.domain import order_status as os_
 from kefu.services import stockouts
 from kefu.services.requirements import pick_list
 from kefu.services.shops import get_or_create_shop

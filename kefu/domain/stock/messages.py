@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -86,7 +85,3 @@ def choice_summary(option: str, *, refund: Decimal | None = None, substitute: st
     if option == WAIT:
         return f"等补货至 {wait_until.isoformat()}" if wait_until else "等补货"
     return "取消订单，全额退款"
-
-
-def offered_labels(options: Sequence[str]) -> tuple[int, ...]:
-    return tuple(option_number(o) for o in options)
