@@ -41,6 +41,9 @@ def demo_steps() -> list[DemoStep]:
     from kefu.demo.cases import demo_cases  # complaint cases (imports DemoContext from this module)
 
     steps.append(demo_cases)
+    from kefu.demo.returns import add_returns  # return requests (imports DemoContext from this module)
+
+    steps.append(add_returns)
     return steps
 
 

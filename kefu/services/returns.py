@@ -5,10 +5,12 @@ arrival with its intact checklist, the refund due date and overdue alerts (kind 
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +86,24 @@ class Context:
 
 
 def _rules_of(session: Session, shop_id: str) -> dict[str, Any]:
-    return shop_rules(session.scalar(select(Shop.settings).where(Shop.id == shop_id)))
+    """The shop's merged rules (read-only: cached by the settings' text, since merging copies every default)."""
+    settings = session.scalar(select(Shop.settings).where(Shop.id == shop_id))
+    return _merged_rules(json.dumps(settings or {}, sort_keys=True, ensure_ascii=False, default=str))
+
+
+@lru_cache(maxsize=64)
+def _merged_rules(settings_text: str) -> dict[str, Any]:
+    return shop_rules(json.loads(settings_text))
 
 
 def signing_of(session: Session, order_id: str | None) -> tuple[datetime | None, str | None]:
     """When the buyer signed for the order: the parcel's tracking first, else the order's end (confirm) time."""
     if not order_id:
         return None, None
-    signed = session.scalar(select(func.max(Shipment.signed_at)).where(Shipment.order_id == order_id))
+    # A parcel's id is "{order_id}:{waybill}": a primary-key range finds the order's parcels without an order index.
+    signed = session.scalar(select(func.max(Shipment.signed_at))
+                            .where(Shipment.id > order_id + ":", Shipment.id < order_id + ";",
+                                   Shipment.order_id == order_id))
     if signed is not None:
         return _aware(signed), "parcel"
     finished = session.scalar(select(Order.finished_at).where(Order.id == order_id))
@@ -144,16 +156,17 @@ def facts_of(request: ReturnRequest, context: Context) -> ReturnFacts:
     )
 
 
-def evaluate(session: Session, request: ReturnRequest) -> tuple[ReturnDecision, ReturnsPolicy]:
+def evaluate(session: Session, request: ReturnRequest, context: Context | None = None,
+             ) -> tuple[ReturnDecision, ReturnsPolicy]:
     """The engine's decision on a request as it stands, without storing anything."""
     policy = policy_for(_rules_of(session, request.shop_id), request.category)
-    return decide(facts_of(request, context_of(session, request)), policy), policy
+    return decide(facts_of(request, context or context_of(session, request)), policy), policy
 
 
 def apply_decision(session: Session, request: ReturnRequest, *, now: datetime) -> ReturnDecision:
     """Run the engine on the request and keep its decision, rules, freight payer, fee and refund due date."""
-    decision, _policy = evaluate(session, request)
     context = context_of(session, request)
+    decision, _policy = evaluate(session, request, context)
     request.decision = decision.outcome
     request.decision_rules = [hit.to_json() for hit in decision.rules]
     request.decision_detail = decision.to_json()
