@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from kefu.config import shop_rules
 from kefu.domain.cases import ladder, sla
@@ -507,6 +508,18 @@ def add_note(session: Session, case_id: str, *, text: str, kind: str = "transcri
 # ---------------------------------------------------------------- reading
 
 
+def _raw(column):
+    """A time column as the driver gives it (text on SQLite, naive on PostgreSQL): `_utc` reads it faster than the
+    column type's own processing, which counts when a list reads every open case's events."""
+    return type_coerce(column, NullType()).label(column.key)
+
+
+def _utc(value: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+
 def clock_of(session: Session, case: Case, now: datetime, policy: CasePolicy | None = None) -> sla.CaseClock:
     events = session.execute(select(CaseEvent.at, CaseEvent.kind, CaseEvent.step)
                              .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_((sla.STEP, sla.WAIT_BUYER,
@@ -573,9 +586,9 @@ def list_cases(session: Session, *, shop_id: str | None, step: str | None = None
                 .where(CaseOffer.case_id.in_(chunk)).group_by(CaseOffer.case_id)):
             tiers[case_id] = (top, bool(pending))
         for case_id, at, kind, ev_step in session.execute(
-                select(CaseEvent.case_id, CaseEvent.at, CaseEvent.kind, CaseEvent.step)
+                select(CaseEvent.case_id, _raw(CaseEvent.at), CaseEvent.kind, CaseEvent.step)
                 .where(CaseEvent.case_id.in_(chunk), CaseEvent.kind.in_((sla.STEP, sla.WAIT_BUYER, sla.RESUME)))):
-            events[case_id].append(sla.ClockEvent(at, kind, ev_step))
+            events[case_id].append(sla.ClockEvent(_utc(at), kind, ev_step))
     policies: dict[str, CasePolicy] = {}
     items = []
     for r in rows:
