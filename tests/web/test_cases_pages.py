@@ -124,3 +124,24 @@ def test_promises_page_and_api(agent, shop, store):
     assert agent.get("/alerts").text.count("承诺到期") >= 1
     assert agent.post(f"/api/promises/{p.id}/kept").json()["status"] == "kept"
     assert agent.get("/api/promises", params={"status": "kept"}).json()["items"][0]["id"] == p.id
+
+
+def test_every_case_word_the_pages_build_has_both_languages():
+    from kefu.domain.cases import ladder, sla
+    from kefu.domain.cases.call_script import OUTCOMES
+    from kefu.domain.cases.steps import SEVERITIES, SOURCES, STEPS
+    from kefu.services import promises
+    from kefu.web import i18n
+
+    zh, en = i18n.catalog("zh"), i18n.catalog("en")
+    keys = {f"cases.step.{s}" for s in STEPS} | {f"cases.severity.{s}" for s in SEVERITIES}
+    keys |= {f"cases.sla.{s}" for s in sla.STATE_ORDER} | {f"cases.tier.{t}" for t in ladder.TIERS}
+    keys |= {f"cases.source.{s}" for s in SOURCES} | {f"cases.offer_kind.{k}" for k in ladder.OFFER_KINDS}
+    keys |= {f"cases.accepts.{a}" for a in ladder.ACCEPTANCE} | {f"cases.outcome.{o}" for o in OUTCOMES}
+    keys |= {f"cases.action_kind.{k}" for k in svc.ACTION_KINDS} | {f"cases.action_status.{s}" for s in svc.ACTION_STATUSES}
+    keys |= {f"cases.promise.{s}" for s in promises.STATUSES} | {f"cases.score.{n}" for n in range(1, 6)}
+    keys |= {f"cases.event.{k}" for k in ("opened", "step", "confirmed", "analysed", "offer", "acceptance", "approval",
+                                          "chosen", "action", "satisfaction", "wait_buyer", "resume", "call",
+                                          "transcript", "note")}
+    keys |= {"alert.kind.promise.due", "alert.why.promise.due", "timeline.case", "nav.cases"}
+    assert keys - set(zh) == set() and keys - set(en) == set()
