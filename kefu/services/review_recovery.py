@@ -78,8 +78,13 @@ def open_complaint_case(session: Session, shop: Shop, review: Review, *, actor: 
     except ImportError:
         return None
     summary = f"{'差评' if review.result == 'bad' else '中评'}：{review.content or ''}"[:1000]
-    return open_complaint(session, shop_id=shop.id, customer_id=review.customer_id, source="review",
-                          source_id=review.id, summary=summary, order_id=review.order_id, opened_by=actor, now=now)
+    try:
+        with session.begin_nested():  # a refused complaint case leaves the recovery case standing
+            return open_complaint(session, shop_id=shop.id, customer_id=review.customer_id, source="review",
+                                  source_id=review.id, summary=summary, order_id=review.order_id, opened_by=actor,
+                                  now=now)  # fmt: skip
+    except ValueError:  # the cases service's CaseError: e.g. an order that is not in this shop
+        return None
 
 
 def open_cases_for(session: Session, shop: Shop, reviews: Sequence[Review], *, now: datetime) -> int:

@@ -208,3 +208,22 @@ def test_cli_import_train_classify_and_export(store, reviews_dir, tmp_path):
     assert bad.exit_code == 1 and "review" in bad.output
     out = runner.invoke(cli_app, [*base, "export", "--shop", SHOP, "--format", "csv"])
     assert out.exit_code == 0 and out.stdout.startswith("oid,tid,reply")
+
+
+def test_root_causes_add_complaint_cases_and_a_recovery_case_links_one(store, reviews_dir, with_order):
+    from kefu.services.cases import open_case as open_complaint
+    from kefu.store.case_tables import Case
+
+    shop_id, oid, cid = with_order
+    import_review_file(store, reviews_dir / "top_rates.csv", SHOP, now=NOW)
+    with store.session() as s:
+        open_complaint(s, shop_id=shop_id, customer_id=cid, source="message", source_id="m1",
+                       summary="衣服色差太大，和图片不一样", order_id=oid, opened_by="boss", now=NOW)
+        shop = find_shop(s, SHOP)
+        report = root_cause_report(s, shop.id, now=NOW, days=None)
+        assert report.by_source == {"review": 3, "complaint": 1}
+        assert report.bars[0].key == "quality.colour" and report.bars[0].count == 3
+        first = s.scalar(select(Review).where(Review.tid == "4100000000000000001", Review.kind == "review"))
+        case = open_case(s, shop, first, actor="boss", now=NOW, link_complaint=True)
+        complaint = s.get(Case, case.complaint_case_id)
+        assert complaint.source == "review" and complaint.source_id == first.id and complaint.order_id == oid
