@@ -112,13 +112,15 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
     },
     # Care visits (kefu.domain.growth.care): an after-signing check-in this many days after signing, a birthday wish
     # this many days before (with consent), a visit when a regular (this many paid orders) comes online, at most once
-    # per cooldown.
+    # per cooldown; a personal win-back visit only for repeat buyers of these tiers (the rest get a segment campaign).
     "care": {
         "after_signing_days": 5,
         "birthday_days_before": 3,
         "online_min_paid_orders": 2,
         "online_cooldown_days": 30,
-        "lookback_days": 14,
+        "lookback_days": 3,  # a check-in missed by more than this is not worth starting
+        "winback_min_paid_orders": 2,
+        "winback_tiers": ["top"],
     },
     # 差评师 risk (kefu.domain.risk.extortion): points per signal (complaints/refunds/bad reviews: per event, up to
     # per_event_cap events each) and the levels.

@@ -32,15 +32,21 @@ DemoStep = Callable[[DemoContext], str]
 def demo_steps() -> list[DemoStep]:
     """The steps in the order they run; a capability adds one import and one entry here."""
     steps: list[DemoStep] = []
-    from kefu.demo.reviews import demo_reviews  # here: kefu.demo.reviews imports DemoContext from this module
-
-    steps.append(demo_reviews)
     from kefu.demo.stock import add_stock  # stock levels and stockout cases (imports DemoContext from this module)
 
     steps.append(add_stock)
+    from kefu.demo.reviews import demo_reviews  # here: kefu.demo.reviews imports DemoContext from this module
+
+    steps.append(demo_reviews)
     from kefu.demo.cases import demo_cases  # complaint cases (imports DemoContext from this module)
 
     steps.append(demo_cases)
+    from kefu.demo.growth import demo_growth  # segments, gifts, listings, visits, a 差评师 (imports DemoContext from here)
+
+    steps.append(demo_growth)
+    from kefu.demo.desk import build_desk  # service desk: knowledge base, chats, follow-ups (imports DemoContext from here)
+
+    steps.append(build_desk)
     from kefu.demo.returns import add_returns  # return requests (imports DemoContext from this module)
 
     steps.append(add_returns)

@@ -96,7 +96,9 @@ def schedule_visits(session: Session, shop_id: str, now: datetime) -> Scheduled:
                                          due_at=now, now=now)
     for score, customer in session.execute(
         select(CustomerScore, Customer).join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(CustomerScore.shop_id == shop_id, CustomerScore.cycle_stage == "winback")
+        .where(CustomerScore.shop_id == shop_id, CustomerScore.cycle_stage == "winback",
+               Customer.paid_orders_count >= rules.winback_min_paid_orders,
+               Customer.value_tier.in_(rules.winback_tiers))
     ).all():
         stamp = score.next_purchase_at.date().isoformat() if score.next_purchase_at else "?"
         counts["winback"] += _visit(session, customer, kind="winback", key=f"winback:{customer.id}:{stamp}",

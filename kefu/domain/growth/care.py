@@ -27,10 +27,14 @@ class CareRules:
     online_min_paid_orders: int
     online_cooldown_days: int
     lookback_days: int  # signings older than this are not visited any more
+    winback_min_paid_orders: int = 2
+    winback_tiers: tuple[str, ...] = ("top", "middle")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CareRules:
-        return cls(**{name: int(config[name]) for name in cls.__dataclass_fields__})
+        numbers = {name: int(config[name]) for name in cls.__dataclass_fields__
+                   if name != "winback_tiers" and name in config}
+        return cls(**numbers, winback_tiers=tuple(config.get("winback_tiers", ("top", "middle"))))
 
 
 @dataclass(frozen=True)

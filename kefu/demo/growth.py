@@ -1,0 +1,107 @@
+"""Demo step for growth, care and risk: RFM scores, saved segments, a gift catalogue, listings with problems to fix,
+care visits, and one extortion buyer (差评师) whose chat raises the risk score."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from kefu.demo.steps import DemoContext
+from kefu.ids import customer_id, order_id
+from kefu.store.desk_tables import ChatMessage, Conversation
+from kefu.store.tables import Customer, Order
+
+SEGMENTS = {
+    "头部老客 / top repeat buyers": {"value_tiers": ["top"], "min_orders": 2},
+    "该回购了 / due to buy again": {"cycle_stages": ["due", "winback"], "marketing_consent": True},
+    "两周内生日 / birthdays in two weeks": {"birthday_within_days": 14, "marketing_consent": True},
+}
+GIFTS = (  # key, name, cost, sensitivity, suits, categories
+    ("socks", "纯棉短袜", "6", "none", "any", ("女装", "配饰")),
+    ("scarf", "小丝巾", "18", "none", "female", ("配饰", "女装")),
+    ("hair_clip", "珍珠发夹", "9", "none", "female", ("配饰",)),
+    ("sample", "香氛小样", "15", "personal", "female", ("配饰",)),
+    ("condom", "安全套（不可作惊喜）", "8", "intimate", "any", ()),
+    ("mug", "马克杯", "12", "none", "any", ("家居",)),
+)
+LISTINGS = """宝贝ID,标题,价格,类目,运费模板,属性,描述
+DEMO-L1,秋冬羊毛大衣女 全国包邮,459,女装,"包邮,新疆西藏除外",材质:羊毛70%;尺码:S-XL,衣长98cm 胸围108cm；支持七天无理由退换货
+DEMO-L2,纯棉白T恤 现货当天发,59,女装,包邮,材质:棉,平铺测量 误差1-3cm；七天无理由
+DEMO-L3,定制刻字手链,128,配饰,包邮,,可刻字母和日期
+DEMO-L4,小香风针织开衫,239,女装,包邮,材质:腈纶,衣长 52cm 袖长 58cm；七天无理由
+DEMO-L5,真丝睡衣套装,329,女装,包邮,材质:桑蚕丝,平铺测量；支持七天无理由退换；质保一年
+DEMO-L6,高腰阔腿裤,169,女装,包邮,材质:聚酯纤维,16点前付款当天发；平铺测量误差1-2cm；七天无理由
+"""
+EXTORTION_NICK = "tb_好评专家_88"
+EXTORTION_CHAT = (
+    ("buyer", "在吗？今天能发货吗？发新疆，货到付款", 0),
+    ("seller", "亲，我们暂不支持货到付款哦，付款后48小时内发出~", 2),
+    ("buyer", "衣服有个线头，不给我返100块我就给差评", 60 * 24 * 3),
+    ("buyer", "加我微信转账，别走平台", 60 * 24 * 3 + 5),
+)
+
+
+def demo_growth(context: DemoContext) -> str:
+    from kefu.services.care import schedule_visits
+    from kefu.services.extortion_risk import assess_buyer
+    from kefu.services.gifts import add_gift_item, propose_surprise
+    from kefu.services.listing_audit import import_listings
+    from kefu.services.segments import refresh_scores, save_segment
+
+    now = context.now
+    with context.store.session() as session:
+        shop_id = context.shop_id
+        scored = refresh_scores(session, shop_id, now)
+        for name, definition in SEGMENTS.items():
+            save_segment(session, shop_id, name, definition, by="demo", now=now)
+        for key, name, cost, sensitivity, suits, categories in GIFTS:
+            add_gift_item(session, shop_id, key=key, name=name, cost=Decimal(cost), sensitivity=sensitivity,
+                          suits_gender=suits, categories=categories)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "宝贝自查.csv"
+            path.write_text(LISTINGS, encoding="utf-8")
+            listings = import_listings(session, shop_id, path, now=now)
+        visits = schedule_visits(session, shop_id, now)
+        top = session.scalars(select(Customer.id).where(Customer.shop_id == shop_id, Customer.value_tier == "top")
+                              .order_by(Customer.total_spent.desc()).limit(3)).all()
+        for cid in top:
+            propose_surprise(session, cid, by="demo", now=now)
+        buyer = _extortion_buyer(session, shop_id, now)
+        risk = assess_buyer(session, buyer, trigger="contact", now=now, order_id=order_id(shop_id, "DEMO-EXT-1"))
+    if context.progress:
+        context.progress("growth", 1, 1)
+    return (f"增长 / growth: {scored} 位客户评分 scored, {len(SEGMENTS)} 个分组 segments, "
+            f"{listings.new} 个宝贝自查 listings, {visits.after_signing + visits.birthday + visits.winback} 个回访 visits, "
+            f"差评师风险 risk {risk.score}")
+
+
+def _extortion_buyer(session, shop_id: str, now) -> str:
+    cid = customer_id(shop_id, "taobao", EXTORTION_NICK)
+    if session.get(Customer, cid) is None:
+        session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key=EXTORTION_NICK,
+                             buyer_nick=EXTORTION_NICK, province="新疆", city="乌鲁木齐市", created_at=now))
+        session.flush()
+    start = now - timedelta(days=4)
+    oid = order_id(shop_id, "DEMO-EXT-1")
+    if session.get(Order, oid) is None:
+        session.add(Order(id=oid, shop_id=shop_id, platform="taobao", order_no="DEMO-EXT-1", customer_id=cid,
+                          buyer_nick=EXTORTION_NICK, status="WAIT_BUYER_CONFIRM_GOODS", created_at=start,
+                          paid_at=start, paid_amount=Decimal("89.00"), receiver_province="新疆维吾尔自治区",
+                          title_summary="小香风针织开衫", source="demo"))
+    conv_id = f"demo-ext-{shop_id[:8]}"
+    if session.get(Conversation, conv_id) is None:
+        session.add(Conversation(id=conv_id, shop_id=shop_id, channel="qianniu", buyer_key=EXTORTION_NICK,
+                                 customer_id=cid, status="open", waiting=True, last_message_at=start,
+                                 last_buyer_at=start, created_at=start))
+        session.flush()
+        for n, (sender, body, minutes) in enumerate(EXTORTION_CHAT):
+            at = start + timedelta(minutes=minutes)
+            session.add(ChatMessage(id=f"{conv_id}-{n}", shop_id=shop_id, conversation_id=conv_id, sender=sender,
+                                    author="小桃" if sender == "seller" else None, sent_at=at, body=body,
+                                    source="demo", created_at=at))
+    session.flush()
+    return cid
