@@ -22,6 +22,7 @@ from kefu.store.database import Store
 from kefu.web import i18n
 from kefu.web.api import alerts as alerts_api
 from kefu.web.api import cases as cases_api
+from kefu.web.api import conversations as conversations_api
 from kefu.web.api import couriers as couriers_api
 from kefu.web.api import messages as messages_api
 from kefu.web.api import reviews as reviews_api
@@ -114,6 +115,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_api.router, prefix="/api")
     app.include_router(cases_api.router, prefix="/api")
     app.include_router(couriers_api.router, prefix="/api")
+    app.include_router(conversations_api.router, prefix="/api")
     app.include_router(messages_api.router, prefix="/api")
     app.include_router(reviews_api.router, prefix="/api")
     app.include_router(stock_api.router, prefix="/api")
