@@ -44,6 +44,12 @@ def test_the_stock_page_lists_levels_cases_and_the_cancelled_share(client, short
     assert en.status_code == 200 and "Stock and stockouts" in en.text and "Awaiting the buyer" in en.text
 
 
+def test_the_sell_through_period_can_be_chosen(client, short_order):
+    page = client.get("/stock?days=7")
+    assert page.status_code == 200 and '<option value="7" selected>近 7 天</option>' in page.text
+    assert '<option value="30"' in page.text and client.get("/stock?days=-4").status_code == 200
+
+
 def test_the_search_narrows_the_table(client, short_order):
     part = client.get("/stock?q=黑色", headers={"HX-Request": "true", "HX-Target": "stock-table"})
     assert part.status_code == 200

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kefu.domain.stock.buyer_choice import OPTIONS
-from kefu.domain.stock.levels import LOW, OUT
+from kefu.config import shop_rules
+from kefu.domain.stock.levels import LOW, OUT, stock_policy
 from kefu.services.import_stock import import_stock_file
 from kefu.services.stock_check import run_stock_pass
 from kefu.services.stock_levels import presale_candidates, shop_sell_through, sku_levels
@@ -34,6 +35,7 @@ from kefu.web.uploads import safe_file_name
 router = APIRouter(include_in_schema=False)
 
 CASE_FILTERS = ("live", "done", "cancelled", "all")
+PERIODS = (7, 30, 90, 365)  # sell-through periods offered on the page (the shop's own default is added)
 SHOWN_SKUS = 500
 
 
@@ -41,11 +43,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _page_context(request: Request, session, *, q: str, low: bool, cases: str) -> dict:
+def _page_context(request: Request, session, *, q: str, low: bool, cases: str, days: int | None) -> dict:
     choice = choose_shop(request, session)
     context = {"shop_choice": choice, "tz": choice.timezone, "q": q, "low": low, "cases_filter": cases,
                "case_filters": CASE_FILTERS, "options": OPTIONS, "levels": [], "cases": [], "figures": None,
-               "rate": None, "presale_ids": set(), "today": None}
+               "rate": None, "presale_ids": set(), "days": days, "periods": PERIODS}
     if choice.shop_id is None:
         return context
     now = _now()
@@ -55,7 +57,8 @@ def _page_context(request: Request, session, *, q: str, low: bool, cases: str) -
         sku_total=len(levels),
         cases=list_cases(session, choice.shop_id, status=cases),
         figures=case_figures(session, choice.shop_id),
-        rate=shop_sell_through(session, choice.shop_id, now=now),
+        rate=shop_sell_through(session, choice.shop_id, now=now, days=days),
+        days=days or stock_policy(shop_rules(choice.current.settings)).sell_through_days,
         presale_ids={lv.sku.id for lv in presale_candidates(levels, today=now.date())},
         counts={status: sum(1 for lv in levels if lv.status == status) for status in (OUT, LOW)},
     )
@@ -63,11 +66,12 @@ def _page_context(request: Request, session, *, q: str, low: bool, cases: str) -
 
 
 @router.get("/stock", response_class=HTMLResponse)
-def stock_page(request: Request, q: str = "", low: bool = False, cases: str = "live",
+def stock_page(request: Request, q: str = "", low: bool = False, cases: str = "live", days: int | None = None,
                user: SignedInUser = Depends(current_user)) -> HTMLResponse:
     cases = cases if cases in CASE_FILTERS else "live"
+    days = days if days and 0 < days <= 3650 else None
     with request.app.state.store.session() as session:
-        context = _page_context(request, session, q=q.strip(), low=low, cases=cases)
+        context = _page_context(request, session, q=q.strip(), low=low, cases=cases, days=days)
         if is_htmx(request) and request.headers.get("hx-target") == "stock-table":
             return render(request, "stock/_levels.html", context)
         return render(request, "stock/page.html", context)
