@@ -45,6 +45,8 @@ def _case_json(view: CaseView) -> dict:
 
 @router.get("/stock", summary="库存水平 / Stock levels, safety stock and sell-through")
 def get_stock(request: Request, q: str | None = None, low: bool = Query(False, description="only out and low SKUs"),
+              days: int | None = Query(None, ge=1, le=3650, description="sell-through period in days (default: the "
+                                                                        "shop's sell_through_days)"),
               shop: str | None = Query(None, description="shop id or name; default: the workbench's current shop"),
               user: SignedInUser = Depends(current_user)) -> dict:
     with request.app.state.store.session() as session:
@@ -53,7 +55,7 @@ def get_stock(request: Request, q: str | None = None, low: bool = Query(False, d
             return {"skus": [], "sell_through": None, "stockouts": None}
         now = datetime.now(UTC)
         levels = sku_levels(session, choice.shop_id, now=now, q=q)
-        rate = shop_sell_through(session, choice.shop_id, now=now)
+        rate = shop_sell_through(session, choice.shop_id, now=now, days=days)
         return {
             "skus": [{"sku_id": lv.sku.id, "title": lv.title, "properties": lv.sku.properties,
                       "sku_code": lv.sku.outer_sku_id, "stock": lv.stock, "committed": lv.committed,
