@@ -458,3 +458,20 @@ def conversation_json(conversation: Conversation) -> dict[str, Any]:
         "last_message_at": iso(conversation.last_message_at), "last_buyer_at": iso(conversation.last_buyer_at),
         "last_intent": conversation.last_intent, "last_sentiment": conversation.last_sentiment,
     }
+
+
+def open_case_from_conversation(session: Session, conversation_id: str, *, opened_by: str | None,
+                                now: datetime | None = None) -> str:
+    """A complaint case from the buyer's latest message (the cases capability's `open_case`), with their open order."""
+    from kefu.services.cases import open_case
+    from kefu.store.tables import Order
+
+    conversation = get_conversation(session, conversation_id)
+    message = latest_buyer_message(session, conversation_id)
+    if message is None:
+        raise MessageError("买家还没有发过消息 / the buyer has not written yet")
+    order_id = session.scalar(select(Order.id).where(Order.customer_id == conversation.customer_id)
+                              .order_by(Order.created_at.desc()).limit(1)) if conversation.customer_id else None
+    return open_case(session, shop_id=conversation.shop_id, customer_id=conversation.customer_id, source="message",
+                     source_id=message.id, summary=f"{conversation.buyer_key}：{message.body}"[:2000], order_id=order_id,
+                     opened_by=opened_by, now=_utc(now))

@@ -18,6 +18,7 @@ from kefu.services.conversations import (
     import_chat_file,
     list_inbox,
     messages_of,
+    open_case_from_conversation,
     set_personality,
     set_status,
 )
@@ -151,6 +152,19 @@ def conversation_status(conversation_id: str, request: Request, status: str = Fo
         except MessageError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
     return RedirectResponse(f"/inbox?c={conversation_id}&status=all", status_code=303)
+
+
+@router.post("/inbox/{conversation_id}/case")
+def open_case(conversation_id: str, request: Request, user: SignedInUser = Depends(current_user)) -> Response:
+    """Turn the buyer's latest message into a complaint case and open it."""
+    with request.app.state.store.session() as session:
+        try:
+            case_id = open_case_from_conversation(session, conversation_id, opened_by=user.username, now=_now())
+        except ConversationNotFound:
+            raise HTTPException(status_code=404, detail="no such conversation") from None
+        except (MessageError, ValueError) as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 @router.post("/inbox/tasks/{task_id}/done")
