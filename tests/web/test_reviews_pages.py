@@ -76,3 +76,18 @@ def test_root_causes_page_and_api(client, reviews):
 def test_empty_workbench_pages_render(client):
     for url in ("/reviews", "/reviews/cases", "/reviews/root-causes"):
         assert client.get(url).status_code == 200
+
+
+def test_evidence_photos_show_inline_but_svg_downloads(client, reviews, store):
+    case_url = client.post(f"/reviews/{reviews['4100000000000000002']}/recovery", follow_redirects=False).headers["location"]
+    client.post(f"{case_url}/evidence", files={"file": ("a.png", b"\x89PNG", "image/png")})
+    client.post(f"{case_url}/evidence", files={"file": ("b.svg", b"<svg onload=alert(1)>", "image/svg+xml")})
+    from kefu.store.review_tables import ReviewEvidence
+
+    with store.session() as s:
+        ids = {e.file_name: e.id for e in s.scalars(select(ReviewEvidence))}
+    png = client.get(f"/reviews/evidence/{ids['a.png']}")
+    assert png.headers["content-type"] == "image/png" and png.headers["content-disposition"].startswith("inline")
+    svg = client.get(f"/reviews/evidence/{ids['b.svg']}")
+    assert svg.headers["content-type"] == "application/octet-stream"
+    assert svg.headers["content-disposition"].startswith("attachment")

@@ -47,6 +47,7 @@ router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 40
 SENTIMENTS = ("positive", "neutral", "negative")
+SAFE_INLINE = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
 def _now() -> datetime:
@@ -261,7 +262,7 @@ def evidence_file(evidence_id: str, request: Request, user: SignedInUser = Depen
         row = session.get(ReviewEvidence, evidence_id)
         if row is None or row.shop_id != choice.shop_id:
             raise HTTPException(status_code=404, detail="no such file")
-        inline = row.content_type.startswith("image/")
+        inline = row.content_type in SAFE_INLINE  # never inline SVG or HTML: they can carry scripts
         disposition = "inline" if inline else "attachment"
         return Response(row.data, media_type=row.content_type if inline else "application/octet-stream",
                         headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.file_name)}",
