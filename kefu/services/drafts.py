@@ -7,6 +7,7 @@ every typed reply goes through `guard_text` (`check_text` with `load_shop_facts`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from kefu.services.buyer_card import buyer_card
 from kefu.services.conversations import get_conversation, latest_buyer_message
 from kefu.services.followups import create_followup, followup_due
 from kefu.services.knowledge import knowledge_of
+from kefu.services.llm_drafts import LlmSettings, reword_draft
 from kefu.services.shop_facts import load_shop_facts
 from kefu.store.desk_tables import ChatMessage, FollowupTask
 from kefu.store.tables import Shop
@@ -91,6 +93,7 @@ class DraftView:
     message: ChatMessage | None
     province: str | None
     followups: tuple[FollowupTask, ...] = field(default_factory=tuple)
+    backend: str = "rules"  # rules (offline composition) | llm (reworded by the configured model)
 
     def as_json(self) -> dict[str, Any]:
         if self.draft is None:
@@ -100,7 +103,7 @@ class DraftView:
             "draft": d.text, "personality": d.personality, "angry": d.angry, "at_fault": d.at_fault,
             "citations": [c.__dict__ for c in d.citations], "missing": [m.__dict__ for m in d.missing],
             "guard": self.guard.as_json() if self.guard else None, "message_id": self.message.id if self.message else None,
-            "followups": [t.id for t in self.followups],
+            "followups": [t.id for t in self.followups], "backend": self.backend,
         }
 
 
@@ -130,6 +133,13 @@ def draft_for_conversation(session: Session, conversation_id: str, *, now: datet
     draft = compose_draft(request, knowledge_of(session, conversation.shop_id), shop_voice(rules))
     guard = guard_text(session, conversation.shop_id, draft.text, province=find_province(message.body), now=now,
                        high_risk=draft.angry)
+    backend = "rules"
+    reworded = reword_draft(draft, message.body, LlmSettings.from_env())  # None unless KEFU_LLM_BASE_URL is set
+    if reworded:
+        checked = guard_text(session, conversation.shop_id, reworded, province=find_province(message.body), now=now,
+                             high_risk=draft.angry)
+        if checked.action == "allow" or (checked.action == guard.action and not checked.blocked):
+            draft, guard, backend = dataclasses.replace(draft, text=reworded), checked, "llm"
     tasks: list[FollowupTask] = []
     if open_followups:
         for missing in draft.missing:
@@ -138,4 +148,4 @@ def draft_for_conversation(session: Session, conversation_id: str, *, now: datet
                 customer_id=conversation.customer_id, reason="missing_fact", fact_key=missing.key,
                 title=f"{conversation.buyer_key}：核实{missing.question}并回复 / check and answer", due_at=due,
                 created_by=by, now=now))
-    return DraftView(draft, guard, message, province, tuple(tasks))
+    return DraftView(draft, guard, message, province, tuple(tasks), backend)
