@@ -6,6 +6,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,9 +46,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def workbench(tmp_path_factory):
-    """A running workbench on a fresh SQLite database with one owner; yields its base URL."""
+@contextmanager
+def serve_workbench(path: Path, seed=None) -> Iterator[str]:
+    """Serve a workbench on a fresh SQLite database at `path` with one owner, after `seed(store)` if given; yields
+    its base URL and stops the server afterwards."""
     import uvicorn
 
     from kefu.config import Settings
@@ -54,10 +57,11 @@ def workbench(tmp_path_factory):
     from kefu.web import create_app
     from kefu.web.auth import create_user
 
-    path = tmp_path_factory.mktemp("browser") / "kefu.db"
     store = Store(f"sqlite:///{path}")
     with store.session() as session:
         create_user(session, *OWNER, role="owner", display_name="店主")
+    if seed is not None:
+        seed(store)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(store, Settings()), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
@@ -68,10 +72,40 @@ def workbench(tmp_path_factory):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the workbench did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.dispose()
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory):
+    """A running workbench on a fresh SQLite database with one owner; yields its base URL."""
+    with serve_workbench(tmp_path_factory.mktemp("browser") / "kefu.db") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def seeded_workbench():
+    """`seeded_workbench(path, seed)`: a context manager serving a workbench whose store `seed(store)` filled first."""
+    return serve_workbench
+
+
+@pytest.fixture(scope="module")
+def sign_in():
+    """`sign_in(page, base_url)`: log the owner in."""
+    return log_in
+
+
+def log_in(page, base: str) -> None:
+    """Log the owner in on `page` and wait for the workbench."""
+    page.goto(f"{base}/login")
+    page.fill("#username", OWNER[0])
+    page.fill("#password", OWNER[1])
+    page.click("button[type=submit]")
+    page.wait_for_selector("#current-user")
 
 
 @pytest.fixture(scope="module")

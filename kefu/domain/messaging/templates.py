@@ -54,6 +54,27 @@ BUILT_IN: tuple[TemplateSpec, ...] = (
         "{{ nickname }}，{{ item }}用得还好吗？方便时请在订单里留下您真实的评价，您的意见对我们很重要。",
         "{{ address }}，{{ item }}还合心意吗？{{ persona }}想听听您的真实感受，方便时在订单里写几句评价就好～",
     ),
+    # Care and follow-ups (kefu.services.care, kefu.services.coupons).
+    TemplateSpec(
+        "care.after_signing", "transactional",
+        "{{ nickname }}，{{ item }}收到几天了，穿着/用着还合适吗？有任何问题随时找我们，{{ shop_name }}一直在。",
+        "{{ address }}，{{ item }}到您身边几天啦，还合心意吗？有一点点不满意也要告诉{{ persona }}哦～",
+    ),
+    TemplateSpec(
+        "care.birthday", "marketing",
+        "{{ nickname }}，{{ shop_name }}祝您生日快乐！感谢一直以来的支持，愿新的一岁顺心如意。",
+        "{{ address }}生日快乐！🎂 {{ persona }}偷偷记下了今天，祝您新的一岁美美的、开开心心～",
+    ),
+    TemplateSpec(
+        "care.winback", "marketing",
+        "{{ nickname }}，好久不见，{{ shop_name }}上了些新品，想起您上次买的{{ item }}，有空回来看看。",
+        "{{ address }}好久不见！{{ persona }}想您啦，店里来了新宝贝，和您上次的{{ item }}很搭哦～",
+    ),
+    TemplateSpec(
+        "coupon.offer", "marketing",
+        "{{ nickname }}，送您一张满{{ threshold }}减{{ amount }}元的老客券，{{ expires }}前有效，感谢回来看我们。",
+        "{{ address }}，{{ persona }}给您留了一张满{{ threshold }}减{{ amount }}元的专属券，{{ expires }}前都能用哦～",
+    ),
 )
 TEMPLATE_KEYS: tuple[str, ...] = tuple(t.key for t in BUILT_IN)
 _BY_KEY = {t.key: t for t in BUILT_IN}
@@ -68,6 +89,9 @@ FALLBACKS: Mapping[str, str] = {
     "item": "宝贝",
     "courier": "快递",
     "waybill": "（可在订单详情查看）",
+    "amount": "",
+    "threshold": "",
+    "expires": "有效期内",
 }
 VARIABLES: tuple[str, ...] = tuple(FALLBACKS)
 MAX_BODY = 500  # characters of template source; an SMS is billed per 67–70 characters
