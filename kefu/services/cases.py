@@ -153,6 +153,18 @@ def _reading_of(text: str) -> tuple[float | None, tuple[str, ...]]:
         return None, ()
 
 
+def _message_anger(session: Session, shop_id: str, message_id: str) -> float | None:
+    """The anger the service desk read from the buyer's message (0–100 there), when that message is known."""
+    try:
+        from kefu.store.desk_tables import ChatMessage  # the service desk's table
+    except ImportError:
+        return None
+    message = session.get(ChatMessage, message_id)
+    if message is None or message.shop_id != shop_id or message.anger is None:
+        return None
+    return max(0.0, min(1.0, message.anger / 100))
+
+
 # ---------------------------------------------------------------- opening
 
 
@@ -185,6 +197,8 @@ def open_case(session: Session, *, shop_id: str, customer_id: str | None, source
             raise CaseError(f"没有这个买家 / no customer {customer_id!r} in this shop")
     policy = policy_for(session, shop_id)
     anger, topics = _reading_of(summary_text)
+    if source == "message" and source_id:
+        anger = _message_anger(session, shop_id, str(source_id)) or anger
     repeat = bool(customer_id and session.scalar(
         select(func.count()).select_from(Case).where(Case.customer_id == customer_id)))
     severity = judge_severity(SeverityFacts(anger=anger, paid=order.paid_amount if order else None, source=source,
@@ -201,6 +215,8 @@ def open_case(session: Session, *, shop_id: str, customer_id: str | None, source
                      actor=opened_by, now=now)
     if order is not None:
         evidence.snapshot_order(session, case, order, actor=opened_by, now=now)
+    if source == "message":
+        evidence.snapshot_chat(session, case, message_id=case.source_id, actor=opened_by, now=now)
     session.flush()
     return case.id
 
@@ -488,6 +504,18 @@ def record_call(session: Session, case_id: str, *, outcome: str, minutes: Any = 
     _event(session, case, "call", actor=actor, now=now, step=case.step, outcome=outcome)
     session.flush()
     return call
+
+
+def keep_chat(session: Session, case_id: str, *, actor: str | None, now: datetime | None = None) -> CaseEvidence:
+    """Keep the buyer's latest chat on the case file as it stands now."""
+    now = _now(now)
+    case = get_case(session, case_id)
+    row = evidence.snapshot_chat(session, case, actor=actor, now=now)
+    if row is None:
+        raise CaseError("这个买家没有聊天记录 / this buyer has no chat to keep")
+    _event(session, case, "transcript", actor=actor, now=now, step=case.step, evidence_id=row.id)
+    session.flush()
+    return row
 
 
 def add_note(session: Session, case_id: str, *, text: str, kind: str = "transcript", actor: str | None,

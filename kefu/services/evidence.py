@@ -85,6 +85,55 @@ def snapshot_order(session: Session, case: Case, order: Order, *, actor: str | N
                    actor=actor, now=now)
 
 
+CHAT_MESSAGES_KEPT = 50
+
+
+def chat_transcript(session: Session, *, shop_id: str, customer_id: str | None, message_id: str | None = None,
+                    until: datetime | None = None) -> tuple[str, str | None] | None:
+    """The buyer's chat as text (the conversation of `message_id` up to it, else the buyer's latest conversation):
+    (transcript, conversation id), or None when there is no chat (or the service desk is not installed)."""
+    try:
+        from kefu.store.desk_tables import ChatMessage, Conversation  # the service desk's tables
+    except ImportError:
+        return None
+    conversation_id = None
+    if message_id:
+        found = session.get(ChatMessage, message_id)
+        if found is not None and found.shop_id == shop_id:
+            conversation_id, until = found.conversation_id, found.sent_at
+        elif (conv := session.get(Conversation, message_id)) is not None and conv.shop_id == shop_id:
+            conversation_id = conv.id
+    if conversation_id is None and customer_id:
+        conversation_id = session.scalar(select(Conversation.id).where(
+            Conversation.shop_id == shop_id, Conversation.customer_id == customer_id)
+            .order_by(Conversation.last_message_at.desc().nulls_last()).limit(1))
+    if conversation_id is None:
+        return None
+    query = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    if until is not None:
+        query = query.where(ChatMessage.sent_at <= until)
+    messages = list(session.scalars(query.order_by(ChatMessage.sent_at.desc(), ChatMessage.id.desc())
+                                    .limit(CHAT_MESSAGES_KEPT)))
+    if not messages:
+        return None
+    lines = []
+    for m in reversed(messages):
+        who = "买家 / buyer" if m.sender == "buyer" else f"客服 / agent {m.author or ''}".rstrip()
+        lines.append(f"[{m.sent_at.astimezone(UTC).isoformat()}] {who}: {m.body}")
+    return "\n".join(lines), conversation_id
+
+
+def snapshot_chat(session: Session, case: Case, *, message_id: str | None = None, actor: str | None,
+                  now: datetime) -> CaseEvidence | None:
+    """Keep the buyer's chat on the case file, unchanged (None when there is no chat to keep)."""
+    found = chat_transcript(session, shop_id=case.shop_id, customer_id=case.customer_id, message_id=message_id)
+    if found is None:
+        return None
+    text, conversation_id = found
+    return capture(session, case, "transcript", f"聊天记录 / chat transcript ({conversation_id})", text, actor=actor,
+                   now=now)
+
+
 def evidence_of(session: Session, case_id: str) -> list[CaseEvidence]:
     return list(session.scalars(select(CaseEvidence).where(CaseEvidence.case_id == case_id)
                                 .order_by(CaseEvidence.captured_at, CaseEvidence.id)))

@@ -186,3 +186,35 @@ def test_the_cli_opens_lists_shows_and_exports_a_case(sqlite_store, tmp_path):
     assert runner.invoke(cli_app, [*db, "cases", "show", "nope"]).exit_code == 1
     swept = json.loads(runner.invoke(cli_app, [*db, "cases", "sweep-promises", "--json"]).output)
     assert swept["results"][0]["overdue"] == 0
+
+
+def test_a_case_from_a_chat_message_keeps_the_conversation_and_its_anger(shop):
+    from kefu.store.desk_tables import ChatMessage, Conversation
+
+    store, shop_id, cid, oid = shop
+    with store.session() as s:
+        s.add(Conversation(id="conv1", shop_id=shop_id, channel="qianniu", buyer_key="tb_小美", customer_id=cid,
+                           status="open", waiting=True, last_message_at=NOW, created_at=NOW - 2 * H))
+        s.flush()
+        lines = [("buyer", "杯子碎了", -60, None), ("seller", "亲，麻烦拍个照片，回电13800000066", -50, None),
+                 ("buyer", "气死了，马上给个说法！！", -40, 85), ("buyer", "后来的话", -10, None)]
+        for n, (sender, body, minutes, anger) in enumerate(lines):
+            s.add(ChatMessage(id=f"msg{n}", shop_id=shop_id, conversation_id="conv1", sender=sender,
+                              author="xiaomei" if sender == "seller" else None, sent_at=NOW + minutes * timedelta(minutes=1),
+                              body=body, source="import", anger=anger, created_at=NOW))
+    with store.session() as s:
+        case_id = svc.open_case(s, shop_id=shop_id, customer_id=cid, source="message", source_id="msg2",
+                                summary="杯子碎了", order_id=oid, opened_by="a", now=NOW)
+        case = s.get(Case, case_id)
+        assert case.anger == 0.85
+        chat = [e for e in s.scalars(select(CaseEvidence).where(CaseEvidence.case_id == case_id))
+                if e.kind == "transcript" and "conv1" in e.title]
+        assert len(chat) == 1
+        assert "气死了" in chat[0].content and "后来的话" not in chat[0].content  # up to the message
+        assert "13800000066" not in chat[0].content
+        kept = svc.keep_chat(s, case_id, actor="a", now=NOW + H)
+        assert "后来的话" in kept.content
+        other = svc.open_case(s, shop_id=shop_id, customer_id=None, source="manual", source_id=None,
+                              summary="没有买家", opened_by="a", now=NOW)
+        with pytest.raises(svc.CaseError, match="chat"):
+            svc.keep_chat(s, other, actor="a", now=NOW)

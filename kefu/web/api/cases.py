@@ -41,7 +41,7 @@ class StepAction(BaseModel):
     """One step of the case; which fields count depends on `action`."""
 
     action: Literal["confirm", "analyse", "acceptance", "approve", "reject", "choose", "record_action",
-                    "action_status", "executed", "satisfaction", "wait", "resume", "move", "call", "note"]
+                    "action_status", "executed", "satisfaction", "wait", "resume", "move", "call", "note", "keep_chat"]
     buyer_account: str | None = None
     demands: str | None = None
     severity: str | None = None
@@ -154,6 +154,7 @@ def post_step(case_id: str, body: StepAction, request: Request, user: SignedInUs
         "move": lambda s: svc.move_case(s, case_id, body.step or "", actor=actor, now=now),
         "call": lambda s: svc.record_call(s, case_id, outcome=body.outcome or "", minutes=body.minutes,
                                           note=body.note, actor=actor, now=now),
+        "keep_chat": lambda s: svc.keep_chat(s, case_id, actor=actor, now=now),
         "note": lambda s: svc.add_note(s, case_id, text=body.text or "", kind=body.kind or "transcript", actor=actor,
                                        now=now),
     }

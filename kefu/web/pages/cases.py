@@ -257,6 +257,12 @@ def add_note(case_id: str, request: Request, text: str = Form(""), kind: str = F
         s, case_id, text=text, kind=kind, actor=user.username, now=_now()), "#evidence")
 
 
+@router.post("/cases/{case_id}/keep-chat")
+def keep_chat(case_id: str, request: Request, user: SignedInUser = Depends(current_user)) -> Response:
+    return _act(request, case_id, user, lambda s: svc.keep_chat(s, case_id, actor=user.username, now=_now()),
+                "#evidence")
+
+
 def _export(request: Request, case_id: str) -> dict[str, Any]:
     with request.app.state.store.session() as session:
         try:
