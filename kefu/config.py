@@ -227,6 +227,7 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
         "followup_due_hours": 2,
         "angry_at": 0.6,
         "retrieval_top": 3,  # knowledge entries a draft may cite
+        "voice": {"address": "亲", "sign_off": ""},  # how drafts address the buyer and sign off
     },
     # Buyer-message understanding (kefu.text.understand): anger (0–1) from which a phone call is suggested.
     "text_understanding": {"anger_call_threshold": 0.6},
