@@ -584,7 +584,7 @@ SLA_FILTERS = ("breached", "due_soon", "ok", "paused")
 
 def list_cases(session: Session, *, shop_id: str | None, step: str | None = None, sla_state: str | None = None,
                severity: str | None = None, tier: int | None = None, status: str = OPEN, customer_id: str | None = None,
-               now: datetime | None = None, limit: int = 200) -> CasePage:
+               awaiting_owner: bool = False, now: datetime | None = None, limit: int = 200) -> CasePage:
     """Cases for the workbench, worst SLA first, then most severe, then oldest."""
     now = _now(now)
     conditions = []
@@ -628,6 +628,8 @@ def list_cases(session: Session, *, shop_id: str | None, step: str | None = None
         if sla_state in SLA_FILTERS and row.sla_state != sla_state:
             continue
         if tier and top != tier:
+            continue
+        if awaiting_owner and not pending:
             continue
         items.append(row)
     state_rank = {s: i for i, s in enumerate(sla.STATE_ORDER)}

@@ -59,6 +59,8 @@ def test_an_alert_opens_a_case_and_the_case_walks_to_a_recorded_satisfaction(cli
     assert tiers == {"补发一件": (3, "pending"), "全额退款": (5, "pending")}
     assert [o["description"] for o in data["offers"]] == ["补发一件", "全额退款"]  # buyer satisfaction first
     reship = next(o["id"] for o in data["offers"] if o["description"] == "补发一件")
+    assert case_id in agent.get("/cases?approval=pending").text
+    assert [i["id"] for i in agent.get("/api/cases", params={"awaiting_owner": True}).json()["items"]] == [case_id]
     refused = agent.post(f"/cases/{case_id}/offers/{reship}/choose")
     assert refused.status_code == 400 and "审批" in refused.text
     assert agent.post(f"/cases/{case_id}/offers/{reship}/approve").status_code == 403
@@ -77,6 +79,7 @@ def test_an_alert_opens_a_case_and_the_case_walks_to_a_recorded_satisfaction(cli
     assert all(e["intact"] for e in file["evidence"])
     assert "sha256" in agent.get(f"/cases/{case_id}/export.md").text
     assert "ZT123" in agent.get(f"/cases/{case_id}/export.html").text
+    assert agent.get("/api/cases", params={"awaiting_owner": True}).json()["items"] == []
     listing = agent.get("/cases?status=closed")
     assert case_id in listing.text
     timeline = agent.get(f"/customers/{cid}/timeline").text  # the 360 timeline shows the buyer's case events

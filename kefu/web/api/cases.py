@@ -77,11 +77,13 @@ def get_cases(request: Request, step: str | None = Query(None, description=", ".
               severity: str | None = Query(None, description=", ".join(SEVERITIES)),
               tier: int | None = Query(None, ge=1, le=5), status: str = Query("open", description="open, closed, all"),
               customer_id: str | None = None, shop: str | None = None,
+              awaiting_owner: bool = Query(False, description="only cases with an offer waiting for the owner"),
               user: SignedInUser = Depends(current_user)) -> dict:
     with request.app.state.store.session() as session:
         choice = choose_shop(request, session, shop)
         page = svc.list_cases(session, shop_id=choice.shop_id, step=step, sla_state=sla_state, severity=severity,
-                              tier=tier, status=status, customer_id=customer_id, now=_now())
+                              tier=tier, status=status, customer_id=customer_id, awaiting_owner=awaiting_owner,
+                              now=_now())
         return {"items": [{**svc.case_json(r.case), "sla_state": r.sla_state, "top_tier": r.top_tier,
                            "pending_approval": r.pending_approval, "buyer_nick": r.buyer_nick,
                            "order_no": r.order_no} for r in page.items],

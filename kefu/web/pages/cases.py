@@ -31,7 +31,7 @@ def _now() -> datetime:
 
 @router.get("/cases", response_class=HTMLResponse)
 def cases_page(request: Request, step: str = "", sla_state: str = "", severity: str = "", tier: str = "",
-               status: str = "open", user: SignedInUser = Depends(current_user)) -> HTMLResponse:
+               status: str = "open", approval: str = "", user: SignedInUser = Depends(current_user)) -> HTMLResponse:
     step = step if step in STEPS else ""
     sla_state = sla_state if sla_state in svc.SLA_FILTERS else ""
     severity = severity if severity in SEVERITIES else ""
@@ -40,11 +40,13 @@ def cases_page(request: Request, step: str = "", sla_state: str = "", severity: 
     with request.app.state.store.session() as session:
         choice = choose_shop(request, session)
         result = svc.list_cases(session, shop_id=choice.shop_id, step=step or None, sla_state=sla_state or None,
-                                severity=severity or None, tier=tier_number, status=status, now=_now())
+                                severity=severity or None, tier=tier_number, status=status,
+                                awaiting_owner=approval == "pending", now=_now())
     return render(request, "cases/list.html", {
         "shop_choice": choice, "tz": choice.timezone, "result": result, "steps": WORKING_STEPS,
         "step": step, "sla_state": sla_state, "severity": severity, "tier": tier_number or "", "status": status,
         "sla_filters": svc.SLA_FILTERS, "severities": SEVERITIES, "tiers": ladder.TIERS,
+        "approval": "pending" if approval == "pending" else "",
     })
 
 
