@@ -110,3 +110,12 @@ def test_customer_360_shows_the_growth_card(client, shop):
     card = text_of(client.get(f"/customers/{cid}/growth").text)
     assert "新客户" in card and "差评师风险 高" in card
     assert client.get("/customers/nobody/growth").status_code == 404
+
+
+def test_growth_report_sums_everything_up(client, shop):
+    client.post("/segments/refresh")
+    client.post("/risk/assess", data={"nick": "新客阿强"})
+    client.post("/listings/import", files={"file": ("l.csv", "标题,运费模板\n全国包邮 T恤,新疆收费\n".encode(), "text/csv")})
+    page = text_of(client.get("/growth").text)
+    assert "增长报表" in page and "包邮与运费模板不符 1" in page and "高 1" in page
+    assert "Growth report" in text_of(client.get("/growth", params={"lang": "en"}).text)

@@ -9,6 +9,7 @@ from kefu.web.pages import (
     customers,
     dashboard,
     docs,
+    growth_report,
     imports,
     inbox,
     kpis,
@@ -36,5 +37,5 @@ routers = [
     cases.router,
     inbox.router, knowledge.router, kpis.router,
     messages.router,
-    customer_growth.router, segments.router, care.router, coupons.router, risk.router, listings.router,
+    growth_report.router, customer_growth.router, segments.router, care.router, coupons.router, risk.router, listings.router,
 ]
