@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from kefu.domain.returns.policy import ReturnsPolicy, exemption_for
 from kefu.domain.returns.reasons import REASONS
-from kefu.domain.returns.rules import CONDITION_TEXTS, RuleHit, rule
+from kefu.domain.returns.rules import CONDITION_TEXTS, RuleHit, check_names, rule
 
 ACCEPT, REFUSE, EXCHANGE = "accept", "refuse", "exchange"
 OUTCOMES = (ACCEPT, REFUSE, EXCHANGE)
@@ -178,12 +178,16 @@ class _Decider:
         failed = tuple(item for item in checks if self.f.checklist.get(item) is False)
         self.failed = failed
         if failed:
-            self.add("returns.intact.failed", checklist=self.p.checklist_name, failed=",".join(failed))
+            zh, en = check_names(failed)
+            self.add("returns.intact.failed", checklist=self.p.checklist_name, failed=",".join(failed),
+                     failed_zh=zh, failed_en=en)
             return REFUSE
         missing = [item for item in checks if item not in self.f.checklist]
         if missing:
             self.pending = True
-            self.add("returns.intact.on_receipt", checklist=self.p.checklist_name, items=",".join(checks))
+            zh, en = check_names(checks)
+            self.add("returns.intact.on_receipt", checklist=self.p.checklist_name, items=",".join(checks),
+                     items_zh=zh, items_en=en)
         else:
             self.add("returns.intact.passed", checklist=self.p.checklist_name)
         return ACCEPT

@@ -37,9 +37,8 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
                               "Inside the {days}-day no-reason window (from the day after signing, to {ends})"),
     "returns.window.passed": ("已超过{days}天无理由期（截至 {ends}）", "Past the {days}-day no-reason window (ended {ends})"),
     "returns.window.expired": ("已超过{days}天无理由期，且未开启善意延期", "Past the {days}-day window, no goodwill extension"),
-    "returns.intact.failed": ("商品不完好（{checklist}）：未通过 {failed}", "Not intact ({checklist}): failed {failed}"),
-    "returns.intact.on_receipt": ("收到退货后按“{checklist}”清单验货：{items}",
-                                  "Inspect the return on arrival with the {checklist} checklist: {items}"),
+    "returns.intact.failed": ("商品不完好：未通过 {failed_zh}", "Not intact: failed {failed_en}"),
+    "returns.intact.on_receipt": ("收到退货后按清单验货：{items_zh}", "Inspect the return on arrival: {items_en}"),
     "returns.intact.passed": ("验货通过（{checklist}）：商品完好", "Inspection passed ({checklist}): intact"),
     "returns.goodwill.accept": ("超过七天，善意延期{days}天内：可二次销售即受理",
                                 "Past 7 days, inside the {days}-day goodwill extension: accepted when resellable"),
@@ -71,6 +70,22 @@ CONDITION_TEXTS: dict[str, tuple[str, str]] = {
     "light_wear": ("轻微使用痕迹", "light wear"),
     "damaged": ("有损坏或污损", "damaged or soiled"),
 }
+
+
+# The intact checks of the configured checklists (a check not listed here reads as its code).
+CHECK_TEXTS: dict[str, tuple[str, str]] = {
+    "complete": ("配件齐全", "complete"), "no_damage": ("无损坏", "no damage"), "tags_on": ("吊牌完好", "tags on"),
+    "unwashed": ("未洗涤", "unwashed"), "no_odour": ("无异味", "no odour"), "no_stains": ("无污渍", "no stains"),
+    "seal_intact": ("封条/包装未拆", "seal intact"), "accessories_complete": ("配件齐全", "accessories complete"),
+    "not_activated": ("未激活", "not activated"), "serial_intact": ("序列号完好", "serial number intact"),
+}
+
+
+def check_names(checks: tuple[str, ...] | list[str]) -> tuple[str, str]:
+    """The checks as Chinese and English lists, e.g. ("吊牌完好、未洗涤", "tags on, unwashed")."""
+    zh = "、".join(CHECK_TEXTS.get(c, (c, c))[0] for c in checks)
+    en = ", ".join(CHECK_TEXTS.get(c, (c, c))[1] for c in checks)
+    return zh, en
 
 
 class _Blank(dict):

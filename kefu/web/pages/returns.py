@@ -4,7 +4,7 @@ agent's accept/refuse/exchange/override, the return's inspection, new requests, 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -72,7 +72,7 @@ def new_request_page(request: Request, order_no: str = "", user: SignedInUser = 
     with request.app.state.store.session() as session:
         choice = choose_shop(request, session)
     return render(request, "returns/new.html", {"shop_choice": choice, "reasons": REASON_CHOICES, "kinds": KINDS,
-                                                "form": {"order_no": order_no}, "error": None})
+                                                "form": {"order_no": order_no, "kind": "return_refund"}, "error": None})
 
 
 def _local_moment(text: str, tz: str) -> datetime | None:
@@ -176,6 +176,9 @@ def _detail_values(detail: dict) -> dict:
     values = dict(detail)
     for key in ("window_ends_at", "goodwill_ends_at", "refund_due_at"):
         values[key] = datetime.fromisoformat(detail[key]) if detail.get(key) else None
+    for key in ("window_ends_at", "goodwill_ends_at"):  # shown as the last minute inside (23:59), not the next midnight
+        if values[key] is not None:
+            values[key] -= timedelta(minutes=1)
     values["refund_amount"] = Decimal(detail["refund_amount"]) if detail.get("refund_amount") else None
     return values
 
