@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from kefu.domain.messaging.policy import DEFER, SUPPRESS, Recipient, decide, local_day_start
@@ -90,6 +90,65 @@ def opted_out_scope(session: Session, shop_id: str, customer_id: str | None) -> 
     return "all" if "all" in scopes else ("marketing" if scopes else None)
 
 
+@dataclass(frozen=True)
+class ShopContext:
+    """What queueing needs of a shop, read once per transaction: rules, name, opt-out wording, the guard's facts."""
+
+    rules: MessagingRules
+    shop_name: str | None
+    opt_out_suffix: str | None
+    facts: Any
+
+
+_CONTEXT_KEY = "kefu.outbox.shop_context"
+
+
+def shop_context(session: Session, shop_id: str, rules: MessagingRules | None = None) -> ShopContext:
+    """The shop's context, kept in the session's info until its transaction ends (a batch of messages reads it once)."""
+    cache = session.info.setdefault(_CONTEXT_KEY, {})
+    if shop_id in cache and rules is None:
+        return cache[shop_id]
+    from kefu.config import shop_rules
+    from kefu.services.message_templates import rules_of
+    from kefu.store.tables import Shop
+
+    shop = session.get(Shop, shop_id)
+    merged = shop_rules(shop.settings if shop else None)
+    try:  # the promise guard's view of the shop (its knowledge base and configured facts), when installed
+        from kefu.services.shop_facts import load_shop_facts
+
+        facts = load_shop_facts(session, shop_id)
+    except ImportError:  # pragma: no cover - written separately
+        facts = None
+    context = ShopContext(rules or rules_of(shop), shop.name if shop else None,
+                          (merged.get("channels") or {}).get("marketing_opt_out"), facts)
+    if rules is None:
+        cache[shop_id] = context
+    return context
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_shop_context(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONTEXT_KEY, None)
+
+
+def _recipient(session: Session, message: OutgoingMessage, rules: MessagingRules, now: datetime) -> tuple[Recipient, str | None]:
+    """The buyer's consent, opt-out scope and today's count for the purpose (when capped), and their nickname."""
+    if message.customer_id is None:
+        return Recipient(marketing_consent=False, opted_out=None, queued_today=0), None
+    mine = (MessageSuppression.shop_id == message.shop_id, MessageSuppression.customer_id == message.customer_id)
+    row = session.execute(select(
+        Customer.marketing_consent, Customer.buyer_nick,
+        select(func.min(MessageSuppression.scope)).where(*mine).scalar_subquery(),  # "all" sorts before "marketing"
+    ).where(Customer.id == message.customer_id)).first()
+    consent, nick, lowest = row if row is not None else (False, None, None)
+    scope = "all" if lowest == "all" else ("marketing" if lowest else None)
+    cap = rules.daily_cap.get(message.purpose)
+    today = _queued_today(session, message, rules, now) if cap is not None else 0
+    return Recipient(marketing_consent=bool(consent), opted_out=scope, queued_today=today), nick
+
+
 def _queued_today(session: Session, message: OutgoingMessage, rules: MessagingRules, now: datetime) -> int:
     if message.customer_id is None:
         return 0
@@ -98,33 +157,24 @@ def _queued_today(session: Session, message: OutgoingMessage, rules: MessagingRu
         OutboxMessage.status.in_(COUNTED), OutboxMessage.created_at >= local_day_start(now, rules.timezone))) or 0
 
 
-def _guard(session: Session, message: OutgoingMessage, text: str, now: datetime) -> str | None:
+def _guard(message: OutgoingMessage, text: str, now: datetime, facts: Any) -> str | None:
     """Why the wording may not go out (a review reward, a promise the shop cannot keep), or None."""
     if message.event == "review.invite" or message.template == "review.invite":
-        problem = review_reward_problem(text)
-        if problem:
+        if review_reward_problem(text):
             return "review_reward"
-    try:  # the promise guard and the shop's facts are written by other engineers; used once they are installed
-        from kefu.domain.promise_guard import GuardContext, check_text
-        from kefu.services.shop_facts import load_shop_facts
-    except ImportError:
+    if facts is None:
         return None
-    verdict = check_text(text, load_shop_facts(session, message.shop_id), GuardContext(now=now))
+    from kefu.domain.promise_guard import GuardContext, check_text
+
+    verdict = check_text(text, facts, GuardContext(now=now))
     if verdict.action == "block":
         return ",".join(r.code for r in verdict.reasons) or "promise_guard"
     return None
 
 
-def _with_opt_out(text: str, purpose: str, session: Session, shop_id: str) -> str:
-    try:
-        from kefu.channels.marketing import with_opt_out
-    except ImportError:  # pragma: no cover - the channels package is written separately
-        return text
-    from kefu.config import shop_rules
-    from kefu.store.tables import Shop
+def _with_opt_out(text: str, purpose: str, suffix: str | None) -> str:
+    from kefu.channels.marketing import with_opt_out
 
-    shop = session.get(Shop, shop_id)
-    suffix = shop_rules(shop.settings if shop else None).get("channels", {}).get("marketing_opt_out")
     return with_opt_out(text, purpose=purpose, suffix=suffix)
 
 
@@ -145,13 +195,6 @@ def _insert_once(session: Session, values: dict[str, Any]) -> bool:
     return session.connection().execute(statement.returning(OutboxMessage.id)).first() is not None
 
 
-def _shop_name(session: Session, shop_id: str) -> str | None:
-    from kefu.store.tables import Shop
-
-    shop = session.get(Shop, shop_id)
-    return shop.name if shop else None
-
-
 def queue_message(session: Session, message: OutgoingMessage, *, now: datetime, actor: str | None = None,
                   rules: MessagingRules | None = None) -> QueuedMessage:
     """Write the message to the outbox in the caller's transaction and hand it to the workers (on PostgreSQL a
@@ -163,11 +206,12 @@ def queue_message(session: Session, message: OutgoingMessage, *, now: datetime, 
         OutboxMessage.idempotency_key == key)).first()
     if existing is not None:
         return QueuedMessage(existing.id, DUPLICATE, existing.status, existing.text)
-    rules = rules or shop_messaging_rules(session, message.shop_id)
-    customer = session.get(Customer, message.customer_id) if message.customer_id else None
+    context = shop_context(session, message.shop_id, rules)
+    rules = context.rules
+    recipient, nickname = _recipient(session, message, rules, now)
     voice = None
     if message.template is not None:
-        known = {"nickname": customer.buyer_nick if customer else None, "shop_name": _shop_name(session, message.shop_id)}
+        known = {"nickname": nickname, "shop_name": context.shop_name}
         try:
             voice, text = render_for_shop(session, message.shop_id, message.template,
                                           {**known, **message.variables}, rules=rules)
@@ -175,14 +219,9 @@ def queue_message(session: Session, message: OutgoingMessage, *, now: datetime, 
             raise MessageProblem(f"template {message.template}: {exc}") from None
     else:
         text = " ".join((message.text or "").split())
-    text = _with_opt_out(text, message.purpose, session, message.shop_id)
-    recipient = Recipient(
-        marketing_consent=bool(customer and customer.marketing_consent),
-        opted_out=opted_out_scope(session, message.shop_id, message.customer_id),
-        queued_today=_queued_today(session, message, rules, now),
-    )
+    text = _with_opt_out(text, message.purpose, context.opt_out_suffix)
     decision = decide(purpose=message.purpose, event=message.event, recipient=recipient, rules=rules, now=now)
-    blocked = _guard(session, message, text, now)
+    blocked = _guard(message, text, now, context.facts)
     if blocked:
         status, reason = BLOCKED, blocked
     elif decision.action == SUPPRESS:
