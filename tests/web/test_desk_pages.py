@@ -133,3 +133,12 @@ def test_api_needs_a_log_in_and_accepts_basic_auth(anon, web, users, shop):
     response = anon.post("/api/conversations/inbound", json={"buyer": "tb_脚本", "text": "在吗"},
                          headers={"Authorization": f"Basic {token}"})
     assert response.status_code == 201
+
+
+def test_an_angry_message_becomes_a_complaint_case_from_the_card(agent, shop):
+    cid = inbound(agent, "tb_怒", "发错颜色了！投诉！")
+    response = agent.post(f"/inbox/{cid}/case", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/cases/")
+    again = agent.post(f"/inbox/{cid}/case", follow_redirects=False)
+    assert again.headers["location"] == response.headers["location"]  # one case per message
+    assert 'id="open-case"' in agent.get(f"/inbox?c={cid}").text
