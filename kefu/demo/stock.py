@@ -4,6 +4,7 @@ supplier lead times and restock dates), the check before shipping, and stockout 
 from __future__ import annotations
 
 import csv
+import math
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -11,47 +12,54 @@ from random import Random
 
 from sqlalchemy import select
 
+from kefu.config import shop_rules
 from kefu.demo.steps import DemoContext
 from kefu.services.import_stock import import_stock_file
 from kefu.services.stock_check import run_stock_pass
 from kefu.services.stock_demand import shop_demand
+from kefu.services.stock_levels import units_sold
 from kefu.services.stockouts import choose, list_cases, record_reply, switch_to_presale
-from kefu.store.tables import Product, Sku
+from kefu.store.tables import Product, Shop, Sku
 
 SEED = 5
-# What the demo's buyers answer to the options, one per case in the order the cases were opened (the rest stay open).
-REPLIES = ("先发有货的吧", "可以等到下周", "在吗？什么时候发货")
 AGENT = "小美"
 
 
 def _stock_rows(context: DemoContext, rng: Random) -> list[dict[str, str]]:
-    """Every SKU's stock as a warehouse file would list it: what the paid, unshipped orders need, short on a few
-    SKUs, low on a few, plenty elsewhere; restock dates for the short ones."""
+    """Every SKU's stock as a warehouse file would list it: one to four months of sales on top of what the paid,
+    unshipped orders need; short on a few SKUs those orders want (one of them in a multi-item order, so "ship what is
+    there" is an option), out or low on a few others; restock dates where stock is missing."""
     today = context.now.date()
     with context.store.session() as session:
         demand = shop_demand(session, context.shop_id)
-        wanted: dict[str, int] = {}
-        for order in demand.allocation.orders:
-            for line in order.lines:
-                if line.sku_id:
-                    wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+        tz = shop_rules(session.scalar(select(Shop.settings).where(Shop.id == context.shop_id)))["timezone"]
+        sold = units_sold(session, context.shop_id, demand, context.now - timedelta(days=28), context.now, tz)
         skus = list(session.scalars(select(Sku).where(Sku.shop_id == context.shop_id).order_by(Sku.id)))
         codes = dict(session.execute(select(Product.id, Product.outer_id).where(Product.shop_id == context.shop_id)).all())
+    wanted: dict[str, int] = {}
+    multi: list[str] = []
+    for order in demand.allocation.orders:
+        for line in order.lines:
+            if line.sku_id:
+                wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+        if len(order.lines) > 1 and order.lines[0].sku_id:
+            multi.append(order.lines[0].sku_id)
     busy = sorted(wanted, key=lambda sku_id: (-wanted[sku_id], sku_id))
-    short = set(busy[:4])  # the SKUs most wanted by unshipped orders run short: the check finds stockouts
+    short = set(multi[:1]) | set(busy[:3])  # the check finds a handful of stockouts
     rows = []
     for sku in skus:
         lead = rng.choice((3, 5, 7, 7, 10, 15))
         need = wanted.get(sku.id, 0)
+        monthly = sum(sold.get(sku.id, {}).values())
         if sku.id in short:
             stock = max(need - 1 - rng.randrange(2), 0)
             restock = today + timedelta(days=rng.randrange(4, 12))
         elif rng.random() < 0.03:
             stock, restock = 0, today + timedelta(days=rng.randrange(5, 20))
         elif rng.random() < 0.04:
-            stock, restock = need + rng.randrange(1, 4), None
+            stock, restock = need + rng.randrange(1, 3), None
         else:
-            stock, restock = need + (sku.stock or 0) + 80, None
+            stock, restock = need + math.ceil(monthly * rng.uniform(1.0, 4.0)) + rng.randrange(3, 15), None
         rows.append({"商家编码": codes.get(sku.product_id) or "", "SKU编码": sku.outer_sku_id or "",
                      "属性": sku.properties, "库存": str(stock), "在途": str(rng.randrange(20, 80)) if restock else "",
                      "补货日期": restock.isoformat() if restock else "", "供应商交期": f"{lead}天"})
@@ -80,13 +88,25 @@ def add_stock(context: DemoContext) -> str:
         run = run_stock_pass(session, context.shop_id, now=context.now - timedelta(hours=1), actor="demo")
     with context.store.session() as session:
         cases = sorted(list_cases(session, context.shop_id), key=lambda v: (v.case.opened_at, v.order.order_no))
-        for view, reply in zip(cases, REPLIES):
-            record_reply(session, view.case.id, reply, now=context.now - timedelta(minutes=30))
-        for view in cases[len(REPLIES):len(REPLIES) + 1]:  # an agent settles one by phone: a substitute in stock
+        untouched = [view.case.id for view in cases]
+
+        def take(fits) -> str | None:
+            found = next((view.case.id for view in cases if view.case.id in untouched and fits(view)), None)
+            if found:
+                untouched.remove(found)
+            return found
+
+        answers = [(take(lambda v: "ship_available" in v.case.offered), "先发有货的吧"),
+                   (take(lambda v: True), "可以等到下周"), (take(lambda v: True), "在吗？什么时候发货")]
+        for case_id, reply in answers:
+            if case_id:
+                record_reply(session, case_id, reply, now=context.now - timedelta(minutes=30))
+        by_phone = take(lambda v: "substitute" in v.case.offered)  # an agent settles one by phone: a substitute
+        if by_phone:
+            view = next(v for v in cases if v.case.id == by_phone)
             subs = [s for _row, _line, options in view.lines for s in options]
-            if subs:
-                choose(session, view.case.id, "substitute", by=AGENT, now=context.now - timedelta(minutes=20),
-                       substitute_sku_id=subs[0].id)
+            choose(session, by_phone, "substitute", by=AGENT, now=context.now - timedelta(minutes=20),
+                   substitute_sku_id=subs[0].id)
         waiting = sorted({row.sku_id for view in list_cases(session, context.shop_id) for row, _line, _subs in view.lines
                           if row.sku_id})
         dated = [sku_id for sku_id in waiting if session.get(Sku, sku_id).restock_date is not None]

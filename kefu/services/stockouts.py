@@ -244,7 +244,8 @@ def choose(session: Session, case_id: str, option: str, *, by: str, now: datetim
         raise ChoiceRefused(f"缺货单已结束（{case.status}）/ the case is already {case.status}")
     order = session.get(Order, case.order_id)
     if option == SHIP_AVAILABLE and SHIP_AVAILABLE not in (case.offered or []):
-        option = CANCEL  # nothing of the order is in stock: "refund" means the whole order
+        raise ChoiceRefused("这单没有现货可先发：请选 3 等补货或 4 取消 / nothing of this order is in stock to ship "
+                            "now: choose 3 wait or 4 cancel")
     case.choice, case.decided_by, case.decided_at = option, by, now
     if option == SHIP_AVAILABLE:
         case.outcome = choice_summary(option, refund=_refund(session, case, order, by, now))
@@ -293,9 +294,12 @@ def record_reply(session: Session, case_id: str, text: str, *, now: datetime, by
     if not choice.understood or case.status not in LIVE_STATUSES:
         session.flush()
         return ReplyResult(choice, case)
+    option = choice.option
+    if option == SHIP_AVAILABLE and SHIP_AVAILABLE not in (case.offered or []) and "退" in (choice.matched or ""):
+        option = CANCEL  # "退款" when nothing is in stock: the refund is the whole order's
     try:
         with session.begin_nested():
-            choose(session, case_id, choice.option, by=by, now=now, hint=choice.substitute_hint,
+            choose(session, case_id, option, by=by, now=now, hint=choice.substitute_hint,
                    wait_until=choice.wait_until)
     except ChoiceRefused as exc:
         session.refresh(case)

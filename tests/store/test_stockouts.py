@@ -162,11 +162,14 @@ def test_cancel_records_the_cancellation_and_the_share_is_counted(store, shop):
         assert check_stock(s, shop, now=NOW + 2 * H).orders_checked == 1  # the cancelled order is out of the queue
 
 
-def test_refund_on_an_order_with_nothing_in_stock_means_cancel(store, shop):
+def test_refund_on_an_order_with_nothing_in_stock_means_cancel_and_ship_now_is_refused(store, shop):
     with store.session() as s:
         oid = add_order(s, shop, "9", [(BLACK_M, 2)], paid_at=NOW - H, buyer="i")
         check_stock(s, shop, now=NOW)
-        reply = record_reply(s, live_case_for_order(s, oid).id, "退款", now=NOW + H)
+        case_id = live_case_for_order(s, oid).id
+        ship = record_reply(s, case_id, "先发有货的", now=NOW + H)  # nothing is in stock: not a choice that applies
+        assert ship.refused and ship.case.status == "awaiting_buyer"
+        reply = record_reply(s, case_id, "退款", now=NOW + 2 * H)
         assert reply.case.status == "cancelled"
 
 
