@@ -645,3 +645,21 @@ def sweep_returns(session: Session, shop_id: str, *, now: datetime | None = None
     overdue = raise_overdue_alerts(session, shop_id, now=now)
     jumps = raise_rate_jump_alerts(session, shop_id, now=now)
     return ReturnsSweep(shop_id, overdue, len(jumps))
+
+
+def sweep_all(store, *, now: datetime | None = None) -> list[ReturnsSweep]:
+    """Sweep every shop, one transaction each (the server runs this on the watch timer); a failing shop is logged."""
+    import logging
+
+    from kefu.store.tables import Shop as ShopRow
+
+    with store.session() as session:
+        shop_ids = list(session.scalars(select(ShopRow.id).order_by(ShopRow.id)))
+    results = []
+    for shop_id in shop_ids:
+        try:
+            with store.session() as session:
+                results.append(sweep_returns(session, shop_id, now=now))
+        except Exception:  # noqa: BLE001 - one shop's failure must not stop the others
+            logging.getLogger(__name__).exception("returns sweep of shop %s failed", shop_id)
+    return results

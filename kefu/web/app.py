@@ -165,6 +165,12 @@ async def _sweep_forever(store: Store, seconds: float) -> None:
             await asyncio.to_thread(sweep_promises, store)
         except Exception:
             log.exception("promise sweep failed")
+        try:  # refunds past due and return-rate jumps: returns.* alerts (kefu.services.returns)
+            from kefu.services.returns import sweep_all as sweep_returns
+
+            await asyncio.to_thread(sweep_returns, store)
+        except Exception:
+            log.exception("returns sweep failed")
         await asyncio.sleep(seconds)
 
 

@@ -247,3 +247,16 @@ def test_cli_import_decide_report(store, shop, fixtures_dir, tmp_path):
     assert json.loads(result.output)["returns"] >= 0
     missing = runner.invoke(cli_app, ["--db", url, "returns", "decide", "nope", "--shop", "退货店"])
     assert missing.exit_code == 1
+
+
+def test_sweep_all_shops_as_the_server_timer_does(store, shop):
+    from kefu.services.returns import sweep_all
+
+    with store.session() as s:
+        request = create_request(s, shop, order_no="3001", reason="质量问题", now=NOW)
+        record_return(s, request.id, checklist=dict.fromkeys(CLOTHING, True), condition="as_new", resellable=True,
+                      by="a", received_at=NOW - timedelta(days=8), now=NOW)
+        act(s, request.id, "accept", by="a", now=NOW)
+    results = sweep_all(store, now=NOW)
+    assert [(r.shop_id, r.overdue) for r in results] == [(shop, 1)]
+    assert sweep_all(store, now=NOW)[0].overdue == 0

@@ -79,3 +79,12 @@ def test_thresholds_come_from_configuration():
 def test_rate_jumps_sorted_by_rise():
     counts = {"a": [PeriodCount(40, 2)] * 3 + [PeriodCount(40, 8)], "b": [PeriodCount(40, 2)] * 3 + [PeriodCount(40, 14)]}
     assert [j.product_key for j in rate_jumps(counts, SETTINGS)] == ["b", "a"]
+
+
+def test_the_text_engineers_topics_read_a_free_text_desc():
+    from kefu.domain.returns.reasons import default_topic_finder
+
+    finder = default_topic_finder()
+    assert finder is not None
+    reading = classify_reason("其他", "面料摸起来好硬", find_topics=finder)  # no keyword of ours: the topics read it
+    assert (reading.code, reading.source) == ("quality", "topics")
