@@ -164,7 +164,10 @@ def evaluate(session: Session, request: ReturnRequest, context: Context | None =
 
 
 def apply_decision(session: Session, request: ReturnRequest, *, now: datetime) -> ReturnDecision:
-    """Run the engine on the request and keep its decision, rules, freight payer, fee and refund due date."""
+    """Run the engine on the request and keep its decision, rules, freight payer, fee and refund due date (a request
+    imported before its order is linked to the order once it has landed)."""
+    if request.order_id is None:
+        _link(session, request)
     context = context_of(session, request)
     decision, _policy = evaluate(session, request, context)
     request.decision = decision.outcome

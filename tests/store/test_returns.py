@@ -260,3 +260,16 @@ def test_sweep_all_shops_as_the_server_timer_does(store, shop):
     results = sweep_all(store, now=NOW)
     assert [(r.shop_id, r.overdue) for r in results] == [(shop, 1)]
     assert sweep_all(store, now=NOW)[0].overdue == 0
+
+
+def test_a_refund_imported_before_its_order_is_linked_when_decided_again(store, shop):
+    from kefu.services.returns import apply_decision
+
+    data = b'[{"refund_id": "55", "tid": "4001", "status": "WAIT_SELLER_AGREE", "created": "2025-03-14 10:00:00"}]'
+    with store.session() as s:
+        import_refunds(s, shop, data, "early.json", now=NOW)
+        assert get_request(s, "55", shop).order_id is None
+        add_order(s, shop, "4001", product="p-tee")
+        request = get_request(s, "55", shop)
+        apply_decision(s, request, now=NOW)
+        assert request.order_id == f"{shop}:4001" and request.signed_source == "parcel"

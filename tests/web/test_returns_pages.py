@@ -143,3 +143,8 @@ def test_overdue_refund_alert_shows_in_the_alert_queue(client, shop, store):
     queue = client.get("/alerts")
     assert "退款逾期" in queue.text
     assert "退款逾期" in client.get("/returns?status=overdue").text
+
+
+def test_a_forged_import_summary_is_ignored(client, shop):
+    assert client.get("/returns", params={"imported": "{not json"}).status_code == 200
+    assert client.get("/returns", params={"imported": "[1]"}).status_code == 200

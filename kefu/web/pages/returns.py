@@ -61,10 +61,19 @@ def returns_page(request: Request, status: str = "active", q: str = "", page: in
                                per_page=PER_PAGE) if choice.shop_id else None
     context = {"shop_choice": choice, "tz": choice.timezone, "result": result, "status": status, "q": q,
                "statuses": STATUS_FILTERS, "params": {k: v for k, v in {"status": status, "q": q}.items() if v},
-               "imported": json.loads(imported) if imported.startswith("{") else None}
+               "imported": _imported(imported)}
     if is_htmx(request) and request.headers.get("hx-target") == "returns-table":
         return render(request, "returns/_table.html", context)
     return render(request, "returns/list.html", context)
+
+
+def _imported(text: str) -> dict | None:
+    """The upload summary carried in the redirect's query (ignored when it is not one)."""
+    try:
+        value = json.loads(text) if text.startswith("{") else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 @router.get("/returns/new", response_class=HTMLResponse)
