@@ -6,12 +6,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from kefu.domain import order_status
@@ -119,7 +119,8 @@ def is_canonical_carrier(code: str | None) -> bool:
 # ---- finding the parcel ----
 
 
-def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | None = None) -> list[Shipment]:
+def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | None = None,
+                   lookups: "PushLookups | None" = None) -> list[Shipment]:
     """The parcels an update is about: by carrier and waybill, else by the waybill alone; within `shop_id` when given.
 
     A waybill may carry several orders (合并发货), so more than one parcel row can match.
@@ -127,10 +128,13 @@ def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | N
     waybill = update.waybill_no.strip()
     if not waybill:
         return []
-    query = select(Shipment).where(Shipment.waybill_no == waybill)
-    if shop_id:
-        query = query.where(Shipment.shop_id == shop_id)
-    candidates = list(session.scalars(query.order_by(Shipment.id)))
+    if lookups is not None:
+        candidates = [s for s in lookups.shipments.get(waybill, ()) if not shop_id or s.shop_id == shop_id]
+    else:
+        query = select(Shipment).where(Shipment.waybill_no == waybill)
+        if shop_id:
+            query = query.where(Shipment.shop_id == shop_id)
+        candidates = list(session.scalars(query.order_by(Shipment.id)))
     codes = {c.lower() for c in (update.carrier_code, update.old_carrier_code, update.new_carrier_code) if c}
     exact = [s for s in candidates if s.carrier_code and s.carrier_code.lower() in codes]
     return exact or candidates
@@ -149,13 +153,19 @@ def _max(*moments: datetime | None) -> datetime | None:
     return max(present) if present else None
 
 
-def _store_events(session: Session, owner: Shipment, events: Sequence[TrackingEvent], source: str, now: datetime) -> list[TrackingEvent]:
-    """Add the events not stored yet (by dedupe key) under `owner`; returns them newest first."""
+def _store_events(session: Session, owner: Shipment, events: Sequence[TrackingEvent], source: str, now: datetime,
+                  known: set[str] | None = None) -> list[TrackingEvent]:
+    """Add the events not stored yet (by dedupe key) under `owner`; returns them newest first.
+
+    `known`, when given, is the set of stored keys read beforehand for a whole batch; the new keys are added to it.
+    """
     if not events:
         return []
-    keys = [e.dedupe_key for e in events]
-    known = set(session.scalars(select(TrackingEventRow.id).where(TrackingEventRow.id.in_(keys))))
+    if known is None:
+        keys = [e.dedupe_key for e in events]
+        known = set(session.scalars(select(TrackingEventRow.id).where(TrackingEventRow.id.in_(keys))))
     fresh = merge_events(known, events)
+    known.update(e.dedupe_key for e in fresh)
     for event in fresh:
         session.add(
             TrackingEventRow(
@@ -263,24 +273,29 @@ def apply_tracking_update(
     now: datetime,
     shop_id: str | None = None,
     record_unmatched: bool = True,
+    lookups: "PushLookups | None" = None,
 ) -> TrackingResult:
-    """Land one carrier update: store its new events, move the parcel forward, keep it as unmatched when no parcel has its waybill."""
-    shipments = find_shipments(session, update, shop_id=shop_id)
+    """Land one carrier update: store its new events, move the parcel forward, keep it as unmatched when no parcel has its waybill.
+
+    With `lookups` (a batch's rows read beforehand, see receive_pushes) nothing is read per update and the caller flushes.
+    """
+    shipments = find_shipments(session, update, shop_id=shop_id, lookups=lookups)
     if not shipments:
         log.info("tracking update from %s for unknown waybill %s (%s) kept as unmatched%s", source, update.waybill_no,
                  update.carrier_code, f" in shop {shop_id}" if shop_id else "")
         if record_unmatched:
             keep_unmatched(session, update, source=source, shop_id=shop_id, now=now)
         return TrackingResult(update.carrier_code, update.waybill_no, (), None, None, 0)
-    fresh = _store_events(session, shipments[0], update.events, source, now)
+    fresh = _store_events(session, shipments[0], update.events, source, now, known=lookups.event_ids if lookups else None)
     outcomes = [_apply_to_shipment(session, s, update, source=source, now=now) for s in shipments]
     previous, state, corrected = outcomes[0]
-    _mark_replayed(session, source, update)
+    _mark_replayed(session, source, update, lookups)
     if state is not previous and state in (S.OUT_FOR_DELIVERY, S.SIGNED):  # lifecycle messages (services.lifecycle)
         from kefu.services.lifecycle import lifecycle_for_parcels
 
         lifecycle_for_parcels(session, shipments, now=now)
-    session.flush()
+    if lookups is None:
+        session.flush()
     return TrackingResult(
         carrier_code=update.carrier_code,
         waybill_no=update.waybill_no,
@@ -454,8 +469,9 @@ def _kept_shop(row: WebhookDelivery) -> str | None:
     return data.get("shop_id") if data else None
 
 
-def _mark_replayed(session: Session, source: str, update: TrackingUpdate) -> None:
-    row = session.get(WebhookDelivery, unmatched_key(source, update.carrier_code, update.waybill_no))
+def _mark_replayed(session: Session, source: str, update: TrackingUpdate, lookups: "PushLookups | None" = None) -> None:
+    key = unmatched_key(source, update.carrier_code, update.waybill_no)
+    row = lookups.unmatched.get(key) if lookups is not None else session.get(WebhookDelivery, key)
     if row is not None and row.status == UNMATCHED:
         row.status = REPLAYED
         row.error = None  # the track now lives with its parcel
@@ -506,8 +522,11 @@ def delivery_key(source: str, body: bytes) -> str:
     return f"{source}:{hashlib.sha256(body).hexdigest()}"
 
 
-def _record_delivery(session: Session, key: str, source: str, status: str, error: str | None, now: datetime) -> None:
-    row = session.get(WebhookDelivery, key)
+def _record_delivery(session: Session, key: str, source: str, status: str, error: str | None, now: datetime,
+                     row: WebhookDelivery | None = None, looked_up: bool = False) -> None:
+    """Write a delivery's status; `looked_up` says `row` is already what the store has (None: no row yet)."""
+    if not looked_up:
+        row = session.get(WebhookDelivery, key)
     if row is None:
         row = WebhookDelivery(id=key, source=source[:20], received_at=now, status=status)
         session.add(row)
@@ -555,6 +574,93 @@ def receive_push(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+# ---- taking in many deliveries at once (the webhook batches what arrives while a batch is being written) ----
+
+
+@dataclass
+class PushLookups:
+    """A batch's rows read up front in a few IN queries, so that applying each update reads nothing more."""
+
+    shipments: dict[str, list[Shipment]]  # by waybill, ordered by id (every shop: find_shipments scopes them)
+    event_ids: set[str]  # dedupe keys already stored (grows as the batch adds events)
+    unmatched: dict[str, WebhookDelivery]  # kept unmatched updates by unmatched_key
+    orders: dict[str, Order] = field(default_factory=dict)  # the parcels' orders, by id
+
+    @classmethod
+    def load(cls, session: Session, source: str, updates: Sequence[TrackingUpdate]) -> "PushLookups":
+        waybills = sorted({u.waybill_no.strip() for u in updates if u.waybill_no.strip()})
+        shipments: dict[str, list[Shipment]] = {}
+        if waybills:
+            for shipment in session.scalars(select(Shipment).where(Shipment.waybill_no.in_(waybills)).order_by(Shipment.id)):
+                shipments.setdefault(shipment.waybill_no, []).append(shipment)
+        order_ids = sorted({s.order_id for rows in shipments.values() for s in rows})
+        # Held here so they stay in the session's (weak) identity map, where session.get finds them without a query.
+        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))} if order_ids else {}
+        keys = sorted({e.dedupe_key for u in updates for e in u.events})
+        event_ids = set(session.scalars(select(TrackingEventRow.id).where(TrackingEventRow.id.in_(keys)))) if keys else set()
+        parcel_keys = sorted({unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates})
+        unmatched = {row.id: row for row in session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(parcel_keys)))} \
+            if parcel_keys else {}
+        return cls(shipments, event_ids, unmatched, orders)
+
+
+@dataclass(frozen=True)
+class IncomingPush:
+    """One authenticated carrier delivery waiting to be taken in: its raw body, how to parse it, the shop it is scoped to."""
+
+    body: bytes
+    parse: Callable[[], Sequence[TrackingUpdate]]
+    shop_id: str | None = None
+
+
+def receive_pushes(store: Store, *, source: str, pushes: Sequence[IncomingPush], now: datetime) -> list[PushOutcome]:
+    """Take in several deliveries in one transaction, each with receive_push's outcome; reads in a few IN queries.
+
+    If the batch collides with a concurrent writer (the same delivery or event landing twice, a deadlock), it is rolled
+    back and every delivery is taken in on its own through receive_push, which knows how to retry.
+    """
+    if not pushes:
+        return []
+    try:
+        with store.session() as session, session.no_autoflush:
+            outcomes = _receive_batch(session, source, pushes, now)
+        return outcomes
+    except (IntegrityError, OperationalError) as exc:
+        log.info("a batch of %d %s pushes collided (%s): taking them in one by one", len(pushes), source, type(exc).__name__)
+        return [receive_push(store, source=source, body=p.body, parse=p.parse, now=now, shop_id=p.shop_id) for p in pushes]
+
+
+def _receive_batch(session: Session, source: str, pushes: Sequence[IncomingPush], now: datetime) -> list[PushOutcome]:
+    keys = [delivery_key(source, p.body) for p in pushes]
+    recorded = {row.id: row for row in session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(sorted(set(keys)))))}
+    outcomes: list[PushOutcome | None] = [None] * len(pushes)
+    parsed: list[tuple[int, list[TrackingUpdate]]] = []
+    taken: set[str] = set()
+    for index, (push, key) in enumerate(zip(pushes, keys)):
+        seen = recorded.get(key)
+        if key in taken or (seen is not None and seen.status in (PROCESSED, UNMATCHED)):
+            outcomes[index] = PushOutcome("duplicate")
+            continue
+        taken.add(key)
+        try:
+            parsed.append((index, list(push.parse())))
+        except PushRejected as exc:
+            _record_delivery(session, key, source, FAILED, str(exc), now, row=seen, looked_up=True)
+            outcomes[index] = PushOutcome("rejected", str(exc))
+    lookups = PushLookups.load(session, source, [u for _, updates in parsed for u in updates])
+    for index, updates in parsed:
+        push = pushes[index]
+        results = tuple(apply_tracking_update(session, u, source=source, now=now, shop_id=push.shop_id, lookups=lookups)
+                        for u in updates)
+        unmatched = [r for r in results if not r.matched]
+        status = UNMATCHED if results and len(unmatched) == len(results) else PROCESSED
+        detail = "; ".join(f"no parcel for {r.carrier_code} {r.waybill_no}" for r in unmatched) or None
+        _record_delivery(session, keys[index], source, status, detail, now, row=recorded.get(keys[index]), looked_up=True)
+        outcomes[index] = PushOutcome(status, detail, results)
+    session.flush()
+    return [o if o is not None else PushOutcome("duplicate") for o in outcomes]
 
 
 # ---- subscribing parcels to a tracking service ----

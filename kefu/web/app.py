@@ -44,6 +44,7 @@ from kefu.web.pages import couriers as couriers_pages
 from kefu.web.pages import picklist as picklist_pages
 from kefu.web.pages import routers as page_routers
 from kefu.web.templating import is_htmx, render
+from kefu.web.webhooks.fast_routes import match_first
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,8 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         carrier_webhooks = optional_router(module_name)
         if carrier_webhooks is not None:
             app.include_router(carrier_webhooks)
+    # Carrier pushes come by the thousand: match them before walking every page router (fast_routes.py says why).
+    match_first(app, [r for r in map(optional_router, CARRIER_WEBHOOK_MODULES) if r is not None])
 
     app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_required)
