@@ -69,6 +69,24 @@ def test_an_agent_clicks_substitute_and_the_pick_list_changes(client, store, sho
     assert "已换规格" in after and "暂不发" not in after
 
 
+def test_the_pick_list_splits_a_waiting_order_and_strikes_refunded_units(client, store):
+    with store.session() as s:
+        shop_id = get_or_create_shop(s, "拣货店").id
+        seed_catalogue(s, shop_id, white_m=1, black_m=0, white_l=1)
+        wait = add_order(s, shop_id, "8001", [(BLACK_M, 1), (WHITE_M, 1)], paid_at=NOW - timedelta(hours=3), buyer="等")
+        refund = add_order(s, shop_id, "8002", [(WHITE_L, 2)], paid_at=NOW - timedelta(hours=2), buyer="退")
+        check_stock(s, shop_id, now=NOW)
+        waiting_case, refund_case = live_case_for_order(s, wait).id, live_case_for_order(s, refund).id
+    assert client.post(f"/stock/cases/{waiting_case}/reply", data={"text": "等到12月5号"}).status_code in (200, 303)
+    page = client.get("/orders/picklist").text
+    assert "缺货：先发有货部分" in page and "暂不发 1" in page and "缺货：等买家选择，暂不发" in page
+    client.post(f"/stock/cases/{refund_case}/choose", data={"option": "ship_available"})
+    page = client.get("/orders/picklist").text
+    assert "本次发 1" in page and "已退款 1" in page and "缺货：等买家选择" not in page
+    client.post(f"/stock/cases/{waiting_case}/choose", data={"option": "cancel"})
+    assert "已取消，勿发" in client.get("/orders/picklist").text
+
+
 def test_a_reply_that_is_not_understood_says_so(client, short_order):
     _shop, _oid, case_id = short_order
     row = client.post(f"/stock/cases/{case_id}/reply", data={"text": "在吗"}, headers={"HX-Request": "true"})
