@@ -666,3 +666,12 @@ def sweep_all(store, *, now: datetime | None = None) -> list[ReturnsSweep]:
         except Exception:  # noqa: BLE001 - one shop's failure must not stop the others
             logging.getLogger(__name__).exception("returns sweep of shop %s failed", shop_id)
     return results
+
+
+def customer_returns(session: Session, customer_id: str, *, limit: int = 10) -> tuple[list[ReturnRequest], int]:
+    """A buyer's latest return requests (for the customer 360) and how many there are in all."""
+    total = session.scalar(select(func.count()).select_from(ReturnRequest)
+                           .where(ReturnRequest.customer_id == customer_id)) or 0
+    latest = list(session.scalars(select(ReturnRequest).where(ReturnRequest.customer_id == customer_id)
+                                  .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id).limit(limit)))
+    return latest, total

@@ -148,3 +148,13 @@ def test_overdue_refund_alert_shows_in_the_alert_queue(client, shop, store):
 def test_a_forged_import_summary_is_ignored(client, shop):
     assert client.get("/returns", params={"imported": "{not json"}).status_code == 200
     assert client.get("/returns", params={"imported": "[1]"}).status_code == 200
+
+
+def test_the_customer_360_shows_the_buyers_returns(client, shop):
+    location = _new(client)
+    with client.app.state.store.session() as s:
+        customer_id = s.get(ReturnRequest, location.rsplit("/", 1)[1]).customer_id
+    assert f'hx-get="/returns/customer/{customer_id}"' in client.get(f"/customers/{customer_id}").text
+    card = client.get(f"/returns/customer/{customer_id}")
+    assert card.status_code == 200 and location in card.text and "共 1 次" in card.text
+    assert "没有退货申请" in client.get("/returns/customer/nobody").text

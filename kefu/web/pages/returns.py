@@ -24,6 +24,7 @@ from kefu.services.returns import (
     act,
     apply_decision,
     create_request,
+    customer_returns,
     due_state,
     get_request,
     import_refunds,
@@ -82,6 +83,16 @@ def new_request_page(request: Request, order_no: str = "", user: SignedInUser = 
         choice = choose_shop(request, session)
     return render(request, "returns/new.html", {"shop_choice": choice, "reasons": REASON_CHOICES, "kinds": KINDS,
                                                 "form": {"order_no": order_no, "kind": "return_refund"}, "error": None})
+
+
+@router.get("/returns/customer/{customer_id}", response_class=HTMLResponse)
+def customer_card(customer_id: str, request: Request, user: SignedInUser = Depends(current_user)) -> HTMLResponse:
+    """The customer 360's returns card (loaded by HTMX)."""
+    with request.app.state.store.session() as session:
+        choice = choose_shop(request, session)
+        latest, total = customer_returns(session, customer_id)
+        return render(request, "returns/_customer.html", {"tz": choice.timezone, "latest": latest, "total": total,
+                                                          "customer_id": customer_id})
 
 
 def _local_moment(text: str, tz: str) -> datetime | None:
