@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_REVIEWS = ROOT.parent / "shared" / "data" / "reviews-dev.csv"
 
-from kefu.text.intent_model import shipped_intent_model  # noqa: E402
+from kefu.text.intent_model import train_intent_model  # noqa: E402
 from kefu.text.intents import INTENTS, rule_intents  # noqa: E402
 from kefu.text.labelled_messages import shipped_messages  # noqa: E402
 from kefu.text.message_sentiment import message_sentiment_model  # noqa: E402
@@ -81,15 +81,16 @@ def intents_section(test) -> None:
     truth = [m.intent for m in test]
     texts = [m.text for m in test]
     combined = [a.intent for a in analyze_many(texts)]
-    model = shipped_intent_model()
-    probabilities = model.probabilities([normalize(t) for t in texts])
-    classifier = [model.labels[int(i)] for i in probabilities.argmax(axis=1)]
+    ngrams_only = train_intent_model(shipped_messages("train"), rules=False)
+    probabilities = ngrams_only.probabilities([normalize(t) for t in texts])
+    classifier = [ngrams_only.labels[int(i)] for i in probabilities.argmax(axis=1)]
     rules = [(rule_intents(normalize(t)) or ("other",))[0] for t in texts]
     print(f"\n== Intent on the held-out split ({len(test)} messages, {len(set(truth))} intents) ==")
-    for name, predicted in (("rules alone", rules), ("classifier alone", classifier), ("combined (analyze)", combined)):
+    for name, predicted in (("rules alone", rules), ("n-gram classifier alone", classifier),
+                            ("rules inside classifier (analyze)", combined)):
         _, macro = f1_table(truth, predicted)
         accuracy = float(np.mean([t == p for t, p in zip(truth, predicted)]))
-        print(f"{name:<20} accuracy {accuracy:.3f}   macro-F1 {macro:.3f}")
+        print(f"{name:<34} accuracy {accuracy:.3f}   macro-F1 {macro:.3f}")
     table, macro = f1_table(truth, combined)
     print(f"\n{'intent':<16}{'support':>8}{'precision':>10}{'recall':>8}{'F1':>7}   (combined)")
     for label, (precision, recall, f1, support) in table.items():
@@ -123,9 +124,12 @@ def sentiment_section(test, reviews_path: Path) -> None:
     texts = [m.text for m in test]
     truth = [m.sentiment for m in test]
     print(f"\n== Sentiment: held-out buyer messages (three-way, {len(test)}) ==")
-    for name, model in (("chat model (analyze)", chat), ("base review model", base)):
+    analysed = [a.sentiment for a in analyze_many(texts)]
+    print(f"{'analyze (chat model, questions pulled to neutral)':<50} accuracy "
+          f"{np.mean([t == p for t, p in zip(truth, analysed)]):.3f}")
+    for name, model in (("chat model alone", chat), ("base review model alone", base)):
         predicted = [s.label for s in model.predict(texts)]
-        print(f"{name:<22} accuracy {np.mean([t == p for t, p in zip(truth, predicted)]):.3f}")
+        print(f"{name:<50} accuracy {np.mean([t == p for t, p in zip(truth, predicted)]):.3f}")
     if not reviews_path.is_file():
         print(f"(reviews set not found at {reviews_path}: skipped)")
         return

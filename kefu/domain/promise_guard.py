@@ -5,7 +5,8 @@ Pure: `check_text(text, facts, context)` returns a GuardVerdict: allow / warn / 
 can be tracked. It catches ship-today and dated-delivery promises past the cut-off or beyond the region's transit
 time, 包邮 to provinces the freight template charges, invoices only against a surcharge (or refused), gifts not on
 offer, guaranteed outcomes the shop does not back, cash on delivery where it is not supported, and — always blocked —
-any reward tied to writing, changing or deleting a review. A high-risk buyer turns every warning into a block.
+any reward tied to writing, changing or deleting a review; couriers the shop does not use and a same-day cut-off
+stated later than the shop's are warned about. A high-risk buyer turns every warning into a block.
 
 The shop's facts come from configuration (`ShopFacts.from_rules(shop_rules(...))`, key `promise_guard`) or from the
 knowledge base (services.shop_facts). Hedged wording (一般/预计/尽量…), negations (不包邮, 暂不支持货到付款) and
@@ -21,6 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from kefu.domain.carriers import CARRIERS, carrier_code
 from kefu.domain.promises.wording import (
     CHINESE_DIGITS,
     clauses_of,
@@ -296,6 +298,16 @@ _REVIEW_ACTION = re.compile(r"改|删|撤|追加|修改|换成|给个|给|打|�
 _REWARD = re.compile(
     r"返现|返还|返(?:您|你)|红包|补偿|退(?:您|你)|优惠券|券|礼物|赠品|送|奖励|现金|\d+元|块钱|\d+块|报销|免单|退款|退差价|好处|返利|打款|转(?:您|你)"
 )
+_CARRIER_NAMES = sorted(
+    {alias.lower() for c in CARRIERS for alias in (c.name, *c.aliases) if re.fullmatch(r"[\u4e00-\u9fff]+(?:ems)?|ems|sf", alias.lower())},
+    key=len, reverse=True,
+)
+_COURIER_PROMISE = re.compile(
+    r"(?:发|走|用|安排|换成?|改成?)(?:您|你)?(?P<name>" + "|".join(re.escape(n) for n in _CARRIER_NAMES) + r")"
+)
+_STATED_CUTOFF = re.compile(
+    r"(?P<noon>下午|晚上)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?(?:点|时)(?:半)?(?:之?前|以前)[^,，。]{0,4}(?:付款|下单|拍|支付)[^,，。]{0,6}(?:当天|当日|今天)"
+)
 _PROMISE_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("refund", re.compile(r"(?:给您|给你|帮您|帮你|会|马上|立即|今天|已经在)?.{0,3}(?:退款|退钱|把钱退|退给您|退给你|退差价)")),
     ("reship", re.compile(r"补发|重新(?:给您|给你)?发|再(?:给您|给你)?发一(?:个|件|份)")),
@@ -438,6 +450,36 @@ def _check_gift(clause: str, facts: ShopFacts, found: _Found) -> None:
                       "亲，赠品以活动页面为准，我帮您备注一下您的需求哦。")
 
 
+def _check_courier(clause: str, facts: ShopFacts, found: _Found) -> None:
+    if not facts.couriers:
+        return
+    shop_codes = {carrier_code(name) or name for name in facts.couriers}
+    for match in _COURIER_PROMISE.finditer(clause):
+        if is_negated(clause, match.start()) or clause.rstrip().endswith(("吗", "?", "？")):
+            continue
+        code = carrier_code(match["name"])
+        if code and code not in shop_codes:
+            offered = "、".join(facts.couriers)
+            found.add("courier_not_available", "warn", f"本店不走{match['name']}（合作快递：{offered}）。",
+                      f"The shop does not ship with {match['name']} (couriers: {', '.join(facts.couriers)}).",
+                      f"亲，我们合作的快递是{offered}，我帮您备注优先安排哦。")
+
+
+def _check_stated_cutoff(clause: str, facts: ShopFacts, found: _Found) -> None:
+    match = _STATED_CUTOFF.search(clause)
+    if not match:
+        return
+    hour = int(match["hour"]) + (12 if match["noon"] and int(match["hour"]) < 12 else 0)
+    stated = time(min(23, hour), int(match["minute"] or (30 if "半" in match.group(0) else 0)))
+    if not facts.same_day_shipping or (facts.ship_cutoff is not None and stated > facts.ship_cutoff):
+        real = _cutoff_words(facts) if facts.same_day_shipping else None
+        found.add("ship_cutoff_misstated", "warn",
+                  f"说的截单时间晚于店铺实际（{real}）。" if real else "本店不支持当天发货。",
+                  f"The stated cut-off is later than the shop's ({real})." if real else "The shop does not ship the same day.",
+                  f"亲，{real}前付款的订单当天发出，之后付款的次日发出哦。" if real
+                  else f"亲，我们会在付款后{facts.ship_promise_hours}小时内发出哦。")
+
+
 def _check_guarantee(clause: str, facts: ShopFacts, found: _Found) -> None:
     for match in _GUARANTEE.finditer(clause):
         if is_negated(clause, match.start()):
@@ -491,6 +533,8 @@ def check_text(text: str, facts: ShopFacts | None = None, context: GuardContext 
             _check_invoice(clause, facts, found)
             _check_gift(clause, facts, found)
             _check_guarantee(clause, facts, found)
+            _check_courier(clause, facts, found)
+            _check_stated_cutoff(clause, facts, found)
             _extract_other_promises(clause, clock, found)
     reasons = []
     for reason in found.reasons.values():

@@ -23,21 +23,30 @@ INVERSE_REGULARISATION = 10.0  # logistic regression C, chosen by cross-validati
 RULE_FEATURE_SCALE = 0.5  # value of a fired rule's indicator column beside the unit-length n-gram row
 
 
-def rule_features(normalised: Sequence[str]) -> sp.csr_matrix:
-    """One column per intent: the weight of its precise rule when the rule fires on the text (times the scale)."""
-    column = {intent: i for i, intent in enumerate(INTENTS)}
+_COLUMN = {intent: i for i, intent in enumerate(INTENTS)}
+
+
+def rule_features(normalised: Sequence[str], fired: Sequence[dict[str, float]] | None = None) -> sp.csr_matrix:
+    """One column per intent: the weight of its precise rule when the rule fires on the text (times the scale).
+
+    fired: the rule_scores of each text when the caller already has them (they are not computed twice).
+    """
+    fired = fired if fired is not None else [rule_scores(text) for text in normalised]
     rows, cols, values = [], [], []
-    for row, text in enumerate(normalised):
-        for intent, weight in rule_scores(text).items():
+    column = _COLUMN
+    for row, scores in enumerate(fired):
+        for intent, weight in scores.items():
             rows.append(row)
             cols.append(column[intent])
             values.append(weight * RULE_FEATURE_SCALE)
     return sp.csr_matrix((values, (rows, cols)), shape=(len(normalised), len(INTENTS)))
 
 
-def featurise(vocabulary: CharNgramVocabulary, texts: Sequence[str]) -> sp.csr_matrix:
+def featurise(
+    vocabulary: CharNgramVocabulary, texts: Sequence[str], fired: Sequence[dict[str, float]] | None = None
+) -> sp.csr_matrix:
     """Character n-gram TF-IDF beside the rule indicators, for texts already normalised."""
-    return sp.hstack([vocabulary.transform(texts), rule_features(texts)], format="csr")
+    return sp.hstack([vocabulary.transform(texts), rule_features(texts, fired)], format="csr")
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,10 +57,11 @@ class IntentModel:
     vocabulary: CharNgramVocabulary
     weights: np.ndarray  # (labels, features) float32
     intercepts: np.ndarray  # (labels,)
+    uses_rules: bool = True  # False: character n-grams only (the benchmark's comparison)
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """One row of label probabilities per normalised text (rows sum to 1)."""
-        features = featurise(self.vocabulary, texts)
+    def probabilities(self, texts: Sequence[str], fired: Sequence[dict[str, float]] | None = None) -> np.ndarray:
+        """One row of label probabilities per normalised text (rows sum to 1); fired: rule_scores per text if known."""
+        features = featurise(self.vocabulary, texts, fired) if self.uses_rules else self.vocabulary.transform(texts)
         logits = np.asarray(features @ self.weights.T) + self.intercepts
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
@@ -59,21 +69,23 @@ class IntentModel:
 
 
 def train_intent_model(
-    messages: Sequence[LabelledMessage], inverse_regularisation: float = INVERSE_REGULARISATION
+    messages: Sequence[LabelledMessage], inverse_regularisation: float = INVERSE_REGULARISATION, *, rules: bool = True
 ) -> IntentModel:
-    """A model fitted on the given labelled messages (deterministic)."""
+    """A model fitted on the given labelled messages (deterministic); rules=False leaves the rule columns out."""
     from sklearn.linear_model import LogisticRegression  # only needed to train
 
     texts = [normalize(message.text) for message in messages]
     targets = [message.intent for message in messages]
     vocabulary = CharNgramVocabulary.fit(texts, max_n=3)
     classifier = LogisticRegression(C=inverse_regularisation, max_iter=2000)
-    classifier.fit(featurise(vocabulary, texts), np.array(targets))
+    features = featurise(vocabulary, texts) if rules else vocabulary.transform(texts)
+    classifier.fit(features, np.array(targets))
     return IntentModel(
         labels=tuple(str(label) for label in classifier.classes_),
         vocabulary=vocabulary,
         weights=classifier.coef_.astype(np.float32),
         intercepts=classifier.intercept_.astype(np.float64),
+        uses_rules=rules,
     )
 
 

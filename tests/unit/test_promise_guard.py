@@ -246,3 +246,17 @@ def test_json_form():
 @pytest.mark.parametrize(("word", "value"), [("3", 3), ("三", 3), ("两", 2), ("十", 10), ("二十四", 24), ("十二", 12), ("几", None)])
 def test_chinese_numbers(word, value):
     assert number_of(word) == value
+
+
+def test_a_courier_the_shop_does_not_use_warns():
+    facts = ShopFacts(couriers=("中通", "yuantong"))
+    assert codes("好的，给您发顺丰", facts) == {"courier_not_available"}
+    assert codes("可以发圆通", facts) == set()
+    assert codes("不能发顺丰哦", facts) == set()
+    assert codes("给您发顺丰", ShopFacts()) == set()  # couriers not configured: not checked
+
+
+@pytest.mark.parametrize(("reply", "misstated"), [("18点前付款当天发", True), ("晚上8点前下单今天发", True),
+                                                   ("16点前付款当天发哦", False), ("下午4点前下单今天发", False)])
+def test_a_cut_off_later_than_the_shops_is_warned_about(reply, misstated):
+    assert ("ship_cutoff_misstated" in codes(reply)) is misstated
