@@ -89,11 +89,15 @@ def open_complaint_case(session: Session, shop: Shop, review: Review, *, actor: 
 
 def open_cases_for(session: Session, shop: Shop, reviews: Sequence[Review], *, now: datetime) -> int:
     """Open a case for each neutral/bad review that can still be changed; returns how many were opened."""
+    wanted = [review for review in reviews
+              if review.kind == "review" and review.result in CASE_RESULTS and _deadline(shop, review) > now]
+    have: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        have.update(session.scalars(select(ReviewRecoveryCase.review_id).where(
+            ReviewRecoveryCase.review_id.in_([review.id for review in wanted[start : start + 500]]))))  # fmt: skip
     opened = 0
-    for review in reviews:
-        if review.kind != "review" or review.result not in CASE_RESULTS or _deadline(shop, review) <= now:
-            continue
-        if session.scalar(select(ReviewRecoveryCase.id).where(ReviewRecoveryCase.review_id == review.id)) is None:
+    for review in wanted:
+        if review.id not in have:
             open_case(session, shop, review, actor="kefu", now=now)
             opened += 1
     return opened

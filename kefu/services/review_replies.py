@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.domain.privacy import redact_phones
@@ -56,7 +57,10 @@ def draft_replies(session: Session, shop: Shop, reviews: Sequence[Review], *, no
         return 0
     voice = voice_of(shop)
     ids = [review.id for review in reviews]
-    existing = {reply.review_id: reply for reply in session.scalars(select(ReviewReply).where(ReviewReply.review_id.in_(ids)))}
+    existing: dict[str, ReviewReply] = {}
+    for start in range(0, len(ids), 500):
+        existing.update((reply.review_id, reply) for reply in session.scalars(
+            select(ReviewReply).where(ReviewReply.review_id.in_(ids[start : start + 500]))))  # fmt: skip
     made = 0
     for review in reviews:
         reply = existing.get(review.id)
@@ -138,14 +142,10 @@ def list_queue(session: Session, shop: Shop, f: QueueFilter, *, page: int = 1, p
         .outerjoin(ReviewRecoveryCase, ReviewRecoveryCase.review_id == Review.id)
         .where(and_(*_filtered(shop.id, f)))
     )
-    if f.topic:  # topics are a JSON list: filter in Python over the ids that match everything else
-        ids = [row.id for row in session.execute(
-            select(Review.id, Review.topics).outerjoin(ReviewReply, ReviewReply.review_id == Review.id)
-            .where(and_(*_filtered(shop.id, f)))) if f.topic in (row.topics or [])]  # fmt: skip
-        base = base.where(Review.id.in_(ids or [""]))
-        total = len(ids)
-    else:
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    if f.topic:  # topics are a JSON list, stored as text on SQLite and json on PostgreSQL: match the quoted code
+        code = re.sub(r"[^a-z0-9._]", "", f.topic.lower())
+        base = base.where(cast(Review.topics, String).like(f'%"{code}"%'))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     found = session.execute(base.order_by(Review.created_at.desc(), Review.id).offset((page - 1) * per_page)
