@@ -16,7 +16,9 @@ from kefu.ingest.refunds_file import UnreadableRefunds
 from kefu.services.return_reasons import reason_report
 from kefu.services.returns import (
     ReturnNotFound,
+    ReturnsError,
     apply_decision,
+    flag_product,
     get_request,
     import_refunds_file,
     request_json,
@@ -126,6 +128,25 @@ def report_command(
     console.print(table)
     for row in report.jumps:
         console.print(f"退货率跳升 rate jump: {row.title[:40]} {row.jump.current_rate:.0%} vs {row.jump.baseline_rate:.0%}")
+
+
+@returns_app.command("exempt")
+def exempt_command(
+    ctx: typer.Context,
+    product: str = typer.Argument(..., help="商品 ID、商家编码或标题 / product id, outer id or title"),
+    kind: str = typer.Option("made_to_order", "--as", help="made_to_order, perishable, digital, newspaper, periodical"),
+    clear: bool = typer.Option(False, "--clear", help="取消标记 / remove the mark"),
+    shop: str = typer.Option(None, "--shop", help=SHOP_HELP),
+) -> None:
+    """标记商品不适用七天无理由（定做、鲜活易腐等）/ Mark a product exempt from 7-day no-reason returns."""
+    store = store_of(ctx)
+    with store.session() as session:
+        try:
+            found = flag_product(session, _shop_id(session, shop), product, None if clear else kind)
+        except ReturnsError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"{found.title}: {(found.extra or {}).get('returns_exempt') or '—'}")
 
 
 @returns_app.command("sweep")

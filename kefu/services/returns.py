@@ -675,3 +675,25 @@ def customer_returns(session: Session, customer_id: str, *, limit: int = 10) -> 
     latest = list(session.scalars(select(ReturnRequest).where(ReturnRequest.customer_id == customer_id)
                                   .order_by(ReturnRequest.requested_at.desc(), ReturnRequest.id).limit(limit)))
     return latest, total
+
+
+def flag_product(session: Session, shop_id: str, product: str, exemption: str | None) -> Product:
+    """Mark a product (by id, platform item id, outer id or exact title) as exempt from no-reason returns, e.g.
+    made_to_order; None clears the mark. Kept in the product's extra as `returns_exempt`."""
+    from kefu.domain.returns.policy import EXEMPTIONS
+
+    if exemption is not None and exemption not in EXEMPTIONS:
+        raise ReturnsError(f"exemption: 须为 / must be one of {', '.join(EXEMPTIONS)}")
+    found = session.scalar(select(Product).where(Product.shop_id == shop_id, or_(
+        Product.id == product, Product.platform_item_id == product, Product.outer_id == product,
+        Product.title == product)).limit(1))
+    if found is None:
+        raise ReturnsError(f"找不到商品 / no product {product} in this shop")
+    extra = dict(found.extra or {})
+    if exemption is None:
+        extra.pop("returns_exempt", None)
+    else:
+        extra["returns_exempt"] = exemption
+    found.extra = extra
+    session.flush()
+    return found

@@ -273,3 +273,21 @@ def test_a_refund_imported_before_its_order_is_linked_when_decided_again(store, 
         request = get_request(s, "55", shop)
         apply_decision(s, request, now=NOW)
         assert request.order_id == f"{shop}:4001" and request.signed_source == "parcel"
+
+
+def test_cli_marks_a_product_exempt(store, shop):
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["--db", store.url, "returns", "exempt", "tee", "--as", "perishable",
+                                     "--shop", "退货店"])
+    assert result.exit_code == 1 and "no product tee" in result.output
+    result = runner.invoke(cli_app, ["--db", store.url, "returns", "exempt", "纯棉圆领短袖T恤", "--as", "perishable",
+                                     "--shop", "退货店"])
+    assert result.exit_code == 0, result.output
+    with store.session() as s:
+        assert s.get(Product, "p-tee").extra == {"returns_exempt": "perishable"}
+        request = create_request(s, shop, order_no="3001", reason="不喜欢", now=NOW)
+        assert [r["id"] for r in request.decision_rules] == ["returns.exempt.perishable"]
+    bad = runner.invoke(cli_app, ["--db", store.url, "returns", "exempt", "p-tee", "--as", "shiny", "--shop", "退货店"])
+    assert bad.exit_code == 1 and "exemption" in bad.output
+    cleared = runner.invoke(cli_app, ["--db", store.url, "returns", "exempt", "p-tee", "--clear", "--shop", "退货店"])
+    assert cleared.exit_code == 0
