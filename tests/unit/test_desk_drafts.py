@@ -103,10 +103,15 @@ def test_angry_buyer_at_fault_gets_an_admission_first_without_excuses():
 
 def test_angry_buyer_not_at_fault_is_calmed_first():
     d = draft("快递怎么还没到！！", "where_is_parcel", anger=0.8,
-              orders=(OrderBrief("1001", "WAIT_BUYER_CONFIRM_GOODS", True, "中通", "ZT123", "运输中"),))
+              orders=(OrderBrief("1001", "WAIT_BUYER_CONFIRM_GOODS", True, "中通", "ZT123", "in_transit"),))
     assert d.angry and not d.at_fault
     assert d.text.startswith("亲，您先别着急")
-    assert "ZT123" in d.text and any(c.kind == "order" for c in d.citations)
+    assert "ZT123" in d.text and "运输中" in d.text and any(c.kind == "order" for c in d.citations)
+
+
+def test_a_short_acknowledgement_needs_no_fact_and_no_follow_up():
+    d = draft("好的", "other", personality="dominant")
+    assert d.missing == () and "核实" not in d.text
 
 
 def test_an_agent_may_say_the_shop_is_at_fault():

@@ -18,6 +18,14 @@ from kefu.domain.desk.retrieval import rank_entries
 from kefu.domain.desk.signals import Asks, find_asks
 
 PERSONALITIES = ("dominant", "expressive", "amiable", "analytical")
+# Parcel states (kefu.domain.tracking.ParcelState values) as a buyer reads them.
+PARCEL_WORDS = {
+    "awaiting_pickup": "等待快递揽收", "collected": "快递已揽收", "in_transit": "运输中", "customs": "清关中",
+    "transferred": "已转投", "out_for_delivery": "正在派送", "at_pickup_point": "已到驿站/快递柜待取",
+    "problem": "物流异常，我们正在跟进", "rejected": "已拒收", "returning": "退回中", "signed": "已签收",
+    "return_signed": "退回已签收",
+}
+ACKNOWLEDGEMENTS = frozenset({"好", "好的", "好滴", "嗯", "嗯嗯", "哦", "ok", "OK", "行", "可以", "知道了", "收到", "谢谢", "好吧"})
 AT_FAULT_INTENTS = frozenset({"quality_problem"})
 SHIPPING_INTENTS = frozenset({"shipping_time", "urge_shipping", "free_shipping"})
 
@@ -238,10 +246,11 @@ def _stock(parts: _Parts, knowledge: Knowledge, message: str, top: int) -> None:
 
 
 def _orders(parts: _Parts, knowledge: Knowledge, orders: Sequence[OrderBrief], *, urging: bool) -> None:
-    shipped = [o for o in orders if o.shipped and o.waybill]
+    shipped = sorted((o for o in orders if o.shipped and o.waybill), key=lambda o: o.parcel_state in ("signed", "return_signed"))
     waiting = [o for o in orders if not o.shipped]
     for order in shipped[:2]:
-        state = f"，目前状态：{order.parcel_state}" if order.parcel_state else ""
+        words = PARCEL_WORDS.get(order.parcel_state or "", order.parcel_state)
+        state = f"，目前状态：{words}" if words and order.parcel_state != "unknown" else ""
         parts.say(f"您的订单{order.order_no}已由{order.carrier or '快递'}发出，运单号{order.waybill}{state}。",
                   Citation(None, "order", order.order_no, f"waybill: {order.waybill}"))
     if waiting:
@@ -293,6 +302,9 @@ def _brand(parts: _Parts, knowledge: Knowledge) -> None:
 
 
 def _general(parts: _Parts, knowledge: Knowledge, message: str, top: int) -> None:
+    if message.strip(" 。.!！~～") in ACKNOWLEDGEMENTS:
+        parts.say("好的，有需要随时找我。")
+        return
     ranked = rank_entries(message, [e for e in knowledge.entries if e.kind in ("faq", "product", "brand", "promotion")], top=1)
     if ranked:
         entry = ranked[0].entry
