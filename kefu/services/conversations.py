@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.config import shop_rules
@@ -386,7 +386,7 @@ def list_inbox(session: Session, shop_id: str | None, *, status: str = "waiting"
     query = _inbox_filter(select(Conversation, Customer).outerjoin(Customer, Customer.id == Conversation.customer_id),
                           shop_id, status)
     if search:
-        query = query.where(or_(Conversation.buyer_key.contains(search.strip(), autoescape=True)))
+        query = query.where(Conversation.buyer_key.contains(search.strip(), autoescape=True))
     if status == "waiting":
         query = query.order_by(Conversation.last_buyer_at.asc())
     else:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kefu.domain.desk.signals import find_province
+from kefu.ids import new_id
 from kefu.services.conversations import (
     MessageError,
     add_message,
@@ -74,8 +75,6 @@ def send_reply(session: Session, conversation_id: str, text: str, *, author: str
         raise ReplyBlocked(guard)
     if guard.action == "warn" and not confirm_warnings:
         raise ReplyNeedsConfirmation(guard)
-    from kefu.ids import new_id
-
     message_id = new_id()
     status, reason, outbox_id = _queue(session, conversation, message_id, text, now=now, author=author)
     if status == "blocked":
