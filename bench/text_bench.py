@@ -10,6 +10,7 @@ Reported, all in one run:
 - sentiment accuracy on the held-out split (three-way) and on reviews-dev.csv (two-way, score >= 0.5 = positive) for
   the chat model analyze() uses and for the base review model;
 - anger: precision/recall of "suggest a call" against the messages labelled angry;
+- personality type on the invented buyers in kefu/text/data/personality_test.tsv;
 - throughput of analyze_many in lines/s on one core (single-threaded BLAS, CPU pinned) against jieba segmentation
   alone and snownlp's sentiment on the same lines, as ratios.
 """
@@ -153,6 +154,20 @@ def anger_section(test) -> None:
     print(f"precision {tp / max(1, sum(calls)):.3f}   recall {tp / max(1, sum(angry)):.3f}")
 
 
+def personality_section() -> None:
+    from importlib import resources
+
+    from kefu.text.personality import classify_personality, read_labelled_buyers
+
+    text = resources.files("kefu.text").joinpath("data", "personality_test.tsv").read_text(encoding="utf-8")
+    buyers = read_labelled_buyers(text, "kefu/text/data/personality_test.tsv")
+    readings = [(kind, classify_personality(messages).kind) for kind, messages in buyers]
+    right = sum(kind == found for kind, found in readings)
+    print(f"\n== Personality type on {len(buyers)} invented buyers (4 types + too little text) ==")
+    print(f"accuracy {right / len(buyers):.3f}   wrong: "
+          + (", ".join(f"{kind}→{found}" for kind, found in readings if kind != found) or "none"))
+
+
 def throughput_section(lines_wanted: int) -> None:
     pool = [m.text for split in ("train", "test") for m in shipped_messages(split)]
     lines = [f"{pool[i % len(pool)]}{'' if i < len(pool) else ' ' + str(i % 97)}" for i in range(lines_wanted)]
@@ -185,6 +200,7 @@ def main() -> None:
     topics_section(test)
     sentiment_section(test, args.reviews)
     anger_section(test)
+    personality_section()
     throughput_section(args.lines)
 
 

@@ -22,7 +22,7 @@ KINDS: tuple[str, ...] = ("dominant", "expressive", "amiable", "analytical")
 KIND_NAMES_ZH = {"dominant": "力量型（果断）", "expressive": "活泼型（表现）", "amiable": "和平型（随和）",
                  "analytical": "完美型（分析）"}  # fmt: skip
 
-MIN_CHARACTERS = 20  # fewer characters of buyer text than this: too little to judge
+MIN_CHARACTERS = 12  # fewer characters of buyer text than this: too little to judge (dominant buyers write short)
 MIN_SCORE = 2.0  # the winning type needs at least this much cue weight
 MIN_LEAD = 1.0  # ... and this much more than the runner-up
 MAX_EVIDENCE = 3
@@ -107,3 +107,16 @@ def classify_personality(messages: Iterable[str]) -> PersonalityReading:
     strongest = sorted(support[best], key=lambda item: (-item[0], item[1]))[:MAX_EVIDENCE]
     evidence = tuple(sentence for _, _, sentence in sorted(strongest, key=lambda item: item[1]))
     return PersonalityReading(best, scores, evidence)
+
+
+def read_labelled_buyers(text: str, source: str) -> list[tuple[str | None, list[str]]]:
+    """(kind or None, messages) per line of a labelled-buyer file (kind<TAB>messages separated by " | ")."""
+    buyers: list[tuple[str | None, list[str]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, separator, messages = line.partition("\t")
+        if not separator or (kind not in KINDS and kind != "none"):
+            raise ValueError(f"{source}:{number}: expected kind<TAB>messages with a kind of {KINDS} or none")
+        buyers.append((None if kind == "none" else kind, [m.strip() for m in messages.split(" | ") if m.strip()]))
+    return buyers

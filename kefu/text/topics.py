@@ -34,11 +34,11 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "quality.material": re.compile(
         r"起球|起毛|掉毛|线头|开线|脱线|开胶|脱胶|做工.{0,3}(?:差|粗糙|不好|太烂|一般)|面料.{0,4}(?:差|薄|硬|粗糙|扎|不好|透)"
         r"|材质.{0,4}(?:差|不对|不好|一般|和描述)|料子.{0,4}(?:差|薄|硬|不好)|太薄|很薄|透光|一洗就|缩水|变形了?|劣质"
-        r"|塑料味|异味|味道.{0,3}(?:大|重|难闻|刺鼻)|甲醛|扎人|粗糙|质量.{0,3}(?:差|太差|不好|堪忧|很烂|一般)|质量问题|不结实|很廉价|廉价感"
-        r"|破洞|断了|裂了|裂开|坏了"
+        r"|塑料味|异味|刺鼻|味道.{0,3}(?:大|重|难闻|刺鼻)|甲醛|胶开|掉胶|扎人|粗糙|质量.{0,3}(?:差|太差|不好|堪忧|很烂|一般)|质量问题|不结实|很廉价|廉价感"
+        r"|破洞|断了|裂了|裂开"
     ),
     "quality.size": re.compile(
-        r"尺码.{0,4}(?:不准|不对|偏|有问题|太|错)|码数.{0,4}(?:不准|不对|偏|太|错)|偏大|偏小|太大了|太小了|大了一|小了一"
+        r"尺码.{0,4}(?:不准|不对|偏|有问题|太|错)|码数.{0,4}(?:不准|不对|偏|太|错)|偏大|偏小|(?<!差)太大了|太小了|大了一|小了一"
         r"|穿不上|穿不进|太紧|太松|勒|短了|长了|太短|太长|不合身|尺寸.{0,4}(?:不对|不符|不准|偏|太|差)|大一码都|小一码都"
     ),
     "quality.style": re.compile(
@@ -47,7 +47,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "promotion.unclear": re.compile(
         r"(?:优惠券|券|满减|活动|优惠|折扣|赠品|红包|积分|保价|价保|降价|差价).{0,8}(?:没|不能用|用不了|不给|不对|不算|不生效|骗|说清|不清楚|套路|怎么算|少了|没到)"
-        r"|(?:说好|不是说).{0,6}(?:送|赠|优惠|便宜|减|包邮)|刚买就降价|买完就降价|降价了|(?:活动|规则).{0,4}(?:看不懂|不明白|坑|忽悠)|虚假(?:宣传|优惠|活动)"
+        r"|(?:说好|不是说).{0,6}(?:送|赠|优惠|便宜|减|包邮)|买一送一.{0,8}(?:只|没|结果)|刚买就降价|买完就降价|降价了|(?:活动|规则).{0,4}(?:看不懂|不明白|坑|忽悠)|虚假(?:宣传|优惠|活动)"
         r"|价格.{0,4}(?:不对|不一样)|原价.{0,6}(?:骗|虚)"
     ),
     "promotion.return_freight": re.compile(
@@ -65,11 +65,11 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|不送(?:货)?上门|没有?送上门|放(?:在)?驿站|扔(?:在)?门口|丢(?:在)?门口|没(?:经过|经)我同意.{0,4}(?:签收|放)|(?:被|别人)代签|虚假签收|没收到.{0,4}显示签收|显示签收.{0,6}没收到"
     ),
     "logistics.damaged": re.compile(
-        r"压坏|摔坏|压扁|压烂|碎了|破损|漏了|漏液|洒了|撒了|盒子.{0,3}(?:烂|破|坏|瘪)|包装.{0,4}(?:烂|破|坏|瘪|湿)|箱子.{0,3}(?:烂|破|坏)|外包装.{0,3}(?:破|烂)|磕坏|磕碰|被压"
+        r"压坏|摔坏|压扁|压烂|碎了|破损|(?<![写填])漏了|漏液|洒了|撒了|盒子.{0,3}(?:烂|破|坏|瘪)|包装.{0,4}(?:烂|破|坏|瘪|湿)|箱子.{0,3}(?:烂|破|坏)|外包装.{0,3}(?:破|烂)|磕坏|磕碰|被压"
     ),
     "service.attitude": re.compile(
         r"客服.{0,8}(?:态度|不回|不理|敷衍|凶|骂|不耐烦|推|踢皮球|爱答不理|不负责|机器人|差劲|垃圾|不专业|拖)"
-        r"|(?:态度|服务).{0,3}(?:很差|太差|恶劣|差劲|不好|敷衍)|不理人|不回(?:消息|复|我)|没人回|半天不回|爱答不理|踢皮球|敷衍|推卸|互相推"
+        r"|(?:态度|服务).{0,3}(?:很差|太差|恶劣|差劲|不好|敷衍)|什么服务态度|什么态度|说话.{0,2}(?:冲|凶|难听)|不理人|不回(?:消息|复|我)|没人回|半天不回|爱答不理|踢皮球|敷衍|推卸|互相推"
     ),
 }
 
@@ -81,7 +81,23 @@ def find_topics(text: str) -> tuple[str, ...]:
     return topics_of_normalised(normalize(text))
 
 
+_CLAUSE = re.compile(r"[^,，。!！?？;；\s~～]+")
+_QUESTION = re.compile(r"还是|会不会|是不是|吗$")  # "偏大还是偏小" asks, it does not complain
+_NOT_LOGISTICS = re.compile(r"退款|钱|款")  # "退款…怎么还没到" is about money, not the parcel
+_PARCEL = re.compile(r"快递|物流|包裹|件|货")
+_COLOUR = re.compile(r"颜色|色差")
+
+
 def topics_of_normalised(normalised: str) -> tuple[str, ...]:
-    """find_topics on text already passed through tokenize.normalize."""
-    cleaned = _NEGATED.sub(" ", normalised)  # "没有色差" praises, it does not complain
-    return tuple(code for code in TOPICS if _PATTERNS[code].search(cleaned))
+    """find_topics on text already passed through tokenize.normalize (clause by clause, questions skipped)."""
+    clauses = [c for c in _CLAUSE.findall(_NEGATED.sub(" ", normalised)) if not _QUESTION.search(c)]  # 没有色差 praises
+    found: set[str] = set()
+    for clause in clauses:
+        for code in TOPICS:
+            if code not in found and _PATTERNS[code].search(clause):
+                if code == "logistics.slow" and _NOT_LOGISTICS.search(normalised) and not _PARCEL.search(clause):
+                    continue
+                if code == "quality.style" and _COLOUR.search(clause):
+                    continue  # "颜色跟图片不一样" is about the colour
+                found.add(code)
+    return tuple(code for code in TOPICS if code in found)

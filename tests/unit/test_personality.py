@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.text.personality import KINDS, classify_personality, sentences_of
+from kefu.text.personality import KINDS, classify_personality, read_labelled_buyers, sentences_of
 
 BUYERS = {
     "dominant": [
@@ -67,3 +67,10 @@ def test_evidence_keeps_the_buyers_order():
 
 def test_sentences_split_on_chinese_punctuation():
     assert sentences_of(["好的。谢谢！在吗？", None, "嗯"]) == ["好的。", "谢谢！", "在吗？", "嗯"]
+
+
+def test_labelled_buyers_file_is_read_and_bad_lines_named():
+    rows = read_labelled_buyers("# c\namiable\t麻烦了 | 我再想想\nnone\t在吗\n", "b.tsv")
+    assert rows == [("amiable", ["麻烦了", "我再想想"]), (None, ["在吗"])]
+    with pytest.raises(ValueError, match="b.tsv:1"):
+        read_labelled_buyers("bossy\t快点", "b.tsv")
