@@ -18,6 +18,8 @@ from kefu.domain.returns.reasons import OBJECTIVE, SUBJECTIVE, classify_reason
     ("少件/漏发", "missing_item", SUBJECTIVE),
     ("商品与描述不符", "not_as_described", SUBJECTIVE),
     ("物流破损", "courier_damaged", OBJECTIVE),
+    ("颜色与图片不符", "colour_differs", SUBJECTIVE),  # before 图片不符 (not as described)
+    ("与图片不符", "not_as_described", SUBJECTIVE),
     ("", "other", OBJECTIVE),
 ])
 def test_top_reason_strings(reason, code, side):

@@ -49,8 +49,8 @@ GENERIC = frozenset({"changed_mind", "other"})  # a desc may say more than these
 _REASON_WORDS: tuple[tuple[str, str], ...] = (
     ("卖家发错货", "wrong_item"), ("发错货", "wrong_item"), ("发错", "wrong_item"), ("错发", "wrong_item"),
     ("少件", "missing_item"), ("漏发", "missing_item"), ("缺件", "missing_item"), ("少发", "missing_item"),
-    ("与描述不符", "not_as_described"), ("描述不符", "not_as_described"), ("图片不符", "not_as_described"),
     ("色差", "colour_differs"), ("颜色不符", "colour_differs"), ("颜色与", "colour_differs"), ("颜色不一样", "colour_differs"),
+    ("与描述不符", "not_as_described"), ("描述不符", "not_as_described"), ("图片不符", "not_as_described"),
     ("物流破损", "courier_damaged"), ("快递破损", "courier_damaged"), ("包装破损", "courier_damaged"),
     ("破损", "courier_damaged"), ("压坏", "courier_damaged"),
     ("质量问题", "quality"), ("质量", "quality"), ("做工", "quality"), ("开线", "quality"), ("起球", "quality"),
