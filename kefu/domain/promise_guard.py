@@ -278,9 +278,12 @@ _DELIVER = re.compile(
 )
 _FREE_SHIPPING = re.compile(r"包邮|免运费|免邮|不收运费|不要运费|运费(?:我们|我|店里|店铺)?(?:出|承担|包了)")
 _NATIONWIDE = re.compile(r"全国(?:都)?包邮|哪里都包邮|都包邮|全部包邮|偏远.{0,4}(?:也|都)包邮")
-_COD = re.compile(r"货到付款|货到付|cod\b|收到货?再(?:付款|付钱|给钱)|先发货后付款|到了再付")
+_COD = re.compile(r"货到付款|货到付|cod\b|收到货?再(?:付款|付钱|给钱)|先发货后付款|到了再付|(?<![运邮费])到付")
+_FREIGHT_WORDS = re.compile(r"运费|邮费|快递费")  # "运费到付" is freight collect, not cash on delivery
+_EXCLUSION = re.compile(r"除|以外|之外|不包括|不含|不在")  # "包邮（新疆西藏除外）" names the exclusion honestly
+_REGIONAL = re.compile(r"江浙沪|江浙皖?|珠三角|长三角|省内|同城|市内|本市|本省|部分地区|指定地区")
 _INVOICE = re.compile(r"发票|开票|专票|普票|税票")
-_INVOICE_SURCHARGE = re.compile(r"补差价|补(?:个|点)?税|税点|加(?:\d+|[一二两三四五六七八九十几]+)?个?点|另(?:外)?(?:收|加|付)|加钱|加收|额外|收费|手续费|要加|需加|得加|多付")
+_INVOICE_SURCHARGE = re.compile(r"补差价|补(?:个|点)?税|税点|税费|算钱|加价|加(?:\d+|[一二两三四五六七八九十几]+)?个?点|另(?:外)?(?:收|加|付)|加钱|加收|额外|收费|手续费|要加|需加|得加|多付")
 _INVOICE_REFUSED = re.compile(r"(?:不开|开不了|不提供|不能开|没法开|无法开|不给开|不支持开)(?:具)?(?:发票|票)|(?:发票|票)(?:开不了|不开|不提供|没有)")
 _GIFT = re.compile(
     r"(?:送|赠送|赠|附送|加送|额外送|再送|多送)(?!货|到|达|上门|出|件|过去|来|回|您到|你到|人|给朋友|礼|品)"
@@ -398,6 +401,9 @@ def _check_free_shipping(clause: str, text: str, facts: ShopFacts, context: Guar
                       "The shop does not offer free shipping; promising it is a broken promise.",
                       "亲，运费按页面运费模板计算，下单时会显示具体运费哦。")
             return
+        if _EXCLUSION.search(clause) or _REGIONAL.search(clause):
+            found.promise("free_shipping", clause, None)
+            continue
         named = [p for p in _provinces_named(clause, facts, context) if _matches_province(p, facts.free_shipping_excluded_provinces)]
         if not named and context.province is None:
             named = [p for p in _provinces_named(text, facts, context)
@@ -416,6 +422,8 @@ def _check_free_shipping(clause: str, text: str, facts: ShopFacts, context: Guar
 
 def _check_cod(clause: str, facts: ShopFacts, found: _Found) -> None:
     match = _COD.search(clause)
+    if match and match.group(0) == "到付" and _FREIGHT_WORDS.search(clause):
+        return
     if match and not is_negated(clause, match.start()) and not facts.cash_on_delivery:
         found.add("cash_on_delivery", "block", "本店不支持货到付款。", "The shop does not support cash on delivery.",
                   "亲，本店暂不支持货到付款，拍下付款后我们尽快发出，平台担保交易，确认收货后卖家才收到款项，请放心哦。")

@@ -260,3 +260,29 @@ def test_a_courier_the_shop_does_not_use_warns():
                                                    ("16点前付款当天发哦", False), ("下午4点前下单今天发", False)])
 def test_a_cut_off_later_than_the_shops_is_warned_about(reply, misstated):
     assert ("ship_cutoff_misstated" in codes(reply)) is misstated
+
+
+@pytest.mark.parametrize("reply", ["包邮的（新疆西藏除外）", "除新疆、西藏外全国包邮", "江浙沪包邮哦"])
+def test_free_shipping_that_names_its_exclusions_or_region_passes(reply):
+    assert "free_shipping_remote" not in codes(reply, province="新疆")
+
+
+def test_bare_daofu_is_cash_on_delivery_but_freight_collect_is_not():
+    assert codes("可以到付的", province="新疆") == {"cash_on_delivery"}
+    assert codes("运费到付也可以") == set()
+
+
+@pytest.mark.parametrize("reply", ["发票另外算钱", "开票要补税点", "发票的话加3个点哦"])
+def test_more_invoice_surcharge_wordings(reply):
+    assert "invoice_surcharge" in codes(reply)
+
+
+@pytest.mark.parametrize("reply", ["晒图好评送运费险", "确认收货给五星好评，联系客服领取红包", "差评删掉，这单给您免单"])
+def test_more_review_reward_wordings(reply):
+    assert check_text(reply, FACTS).action == "block" and "review_reward" in codes(reply)
+
+
+def test_a_closed_today_with_a_firm_tomorrow_is_kept_and_tracked():
+    verdict = check_text("今天已经截单了，明天一定给您发出", FACTS, GuardContext(now=EVENING))
+    assert not verdict.risky
+    assert [(p.kind, p.due_at.date().isoformat()) for p in verdict.promises] == [("ship", "2026-11-21")]
