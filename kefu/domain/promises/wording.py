@@ -7,7 +7,7 @@ import re
 CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 _SENTENCE = re.compile(r"[^。!?！？\n；;]+")
-_CLAUSE = re.compile(r"[^,，、。!?！？\n；;]+")
+_CLAUSE = re.compile(r"[^,，。!?！？\n；;]+")
 _NEGATION = re.compile(
     r"(?:不|没|无|未|别|勿|非|暂不|无法|不能|不会|不可以|没办法|没法|不支持|不一定|不保证|不敢保证|没有办法|不好说|难以|恕不)"
 )
@@ -25,7 +25,7 @@ def sentences_of(text: str) -> list[str]:
 
 
 def clauses_of(sentence: str) -> list[str]:
-    """Clauses of a sentence split at commas and 、."""
+    """Clauses of a sentence split at commas (not at 、, which lists: 除新疆、西藏外)."""
     return [part.strip() for part in _CLAUSE.findall(sentence) if part.strip()]
 
 
