@@ -80,11 +80,13 @@ class StockRun:
 
 
 def run_stock_pass(session: Session, shop_id: str, *, now: datetime, actor: str | None = None) -> StockRun:
-    """Check orders against stock, then recompute safety stock and raise or clear stock.low alerts."""
-    from kefu.services.stock_levels import low_stock_alerts, refresh_safety_stock, sku_levels
+    """Check orders against stock, then recompute safety stock and raise or clear stock.low and stock.wait_over
+    alerts."""
+    from kefu.services.stock_levels import low_stock_alerts, overdue_wait_alerts, refresh_safety_stock, sku_levels
 
     check = check_stock(session, shop_id, now=now, actor=actor)
     levels = sku_levels(session, shop_id, now=now)
     changed = refresh_safety_stock(session, shop_id, now=now, levels=levels)
     alerts = low_stock_alerts(session, shop_id, now=now, levels=levels)
-    return StockRun(check, changed, alerts.raised, alerts.resolved)
+    waits = overdue_wait_alerts(session, shop_id, now=now)
+    return StockRun(check, changed, alerts.raised + waits.raised, alerts.resolved + waits.resolved)

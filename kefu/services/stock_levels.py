@@ -180,3 +180,40 @@ def low_stock_alerts(session: Session, shop_id: str, *, now: datetime, levels: l
         conn.execute(update(Alert).where(Alert.id.in_(cleared), Alert.status.in_(LIVE))
                      .values(status=RESOLVED, resolved_at=now, resolved_by="stock"))
     return AlertSweep(len(raised), len(cleared))
+
+
+WAIT_OVER = "stock.wait_over"
+
+
+def overdue_wait_alerts(session: Session, shop_id: str, *, now: datetime) -> AlertSweep:
+    """A buyer agreed to wait until a date (theirs, else the restock date) and the goods have not come: raise one
+    stock.wait_over alert per case so an agent calls before the buyer complains; resolve it when the case closes."""
+    from kefu.domain.stock.pick import WAITING_RESTOCK
+    from kefu.store.stock_tables import StockoutCase
+
+    shop, policy = _shop_policy(session, shop_id)
+    today = now.astimezone(ZoneInfo(shop["timezone"])).date()
+    conn = connection_of(session)
+    live = {key.split(":")[1]: alert_id for alert_id, key in conn.execute(
+        select(Alert.id, Alert.dedupe_key).where(Alert.shop_id == shop_id, Alert.kind == WAIT_OVER,
+                                                 Alert.status.in_(LIVE)))}
+    waiting = session.scalars(select(StockoutCase).where(StockoutCase.shop_id == shop_id,
+                                                        StockoutCase.status == WAITING_RESTOCK)).all()
+    overdue = {}
+    for case in waiting:
+        until = case.wait_until or case.restock_date
+        if until is not None and until < today:
+            overdue[case.id] = (case, until)
+    drafts = [AlertDraft(
+        kind=WAIT_OVER, severity="warning", dedupe_key=f"{WAIT_OVER}:{case.id}",
+        due_at=now + timedelta(hours=policy.alert_due_hours), order_id=case.order_id, customer_id=case.customer_id,
+        rule=f"stock.wait_over: 买家同意等到 {until.isoformat()}，仍未到货 / the buyer agreed to wait until {until.isoformat()}",
+        detail={"case_id": case.id, "wait_until": until.isoformat(), "hours": (today - until).days * 24},
+    ) for case_id, (case, until) in sorted(overdue.items()) if case_id not in live]
+    session.flush()
+    raised = raise_alerts(conn, shop_id, drafts, now)
+    cleared = [alert_id for case_id, alert_id in live.items() if case_id not in overdue]
+    if cleared:
+        conn.execute(update(Alert).where(Alert.id.in_(cleared), Alert.status.in_(LIVE))
+                     .values(status=RESOLVED, resolved_at=now, resolved_by="stock"))
+    return AlertSweep(len(raised), len(cleared))

@@ -159,3 +159,24 @@ def test_a_full_pass_sets_safety_stock_and_alerts(store, shop):
         assert run.safety_changed == 3 and run.alerts_raised >= 1
         assert s.get(Sku, "s-wm").safety_stock > 0
         assert s.get(Sku, "s-wm").price is None or s.get(Sku, "s-wm").price >= Decimal(0)
+
+
+def test_a_wait_past_its_date_raises_an_alert_until_the_case_closes(store, shop):
+    from kefu.services.stock_levels import overdue_wait_alerts
+    from kefu.services.stockouts import live_case_for_order, record_reply
+
+    with store.session() as s:
+        oid = add_order(s, shop, "w1", [(BLACK_M, 1)], paid_at=NOW - timedelta(hours=1), buyer="wait")
+        check_stock(s, shop, now=NOW)
+        case_id = live_case_for_order(s, oid).id
+        record_reply(s, case_id, "等到下周五", now=NOW)  # Friday 2026-11-27
+        assert overdue_wait_alerts(s, shop, now=NOW + timedelta(days=3)).raised == 0
+        later = NOW + timedelta(days=8)
+        assert overdue_wait_alerts(s, shop, now=later).raised == 1
+        assert overdue_wait_alerts(s, shop, now=later).raised == 0
+        alert = s.scalar(select(Alert).where(Alert.kind == "stock.wait_over"))
+        assert (alert.order_id, alert.customer_id, alert.detail["wait_until"]) == (oid, "c-wait", "2026-11-27")
+        s.get(Sku, "s-bm").stock = 5  # the goods arrived: the check closes the case, the alert goes
+        s.flush()
+        check_stock(s, shop, now=later)
+        assert overdue_wait_alerts(s, shop, now=later).resolved == 1

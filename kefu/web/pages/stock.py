@@ -15,6 +15,7 @@ from kefu.config import shop_rules
 from kefu.domain.stock.levels import LOW, OUT, stock_policy
 from kefu.services.import_stock import import_stock_file
 from kefu.services.stock_check import run_stock_pass
+from kefu.services.stock_demand import shop_demand
 from kefu.services.stock_levels import presale_candidates, shop_sell_through, sku_levels
 from kefu.services.stockouts import (
     CaseNotFound,
@@ -51,13 +52,14 @@ def _page_context(request: Request, session, *, q: str, low: bool, cases: str, d
     if choice.shop_id is None:
         return context
     now = _now()
-    levels = sku_levels(session, choice.shop_id, now=now, q=q or None)
+    demand = shop_demand(session, choice.shop_id)
+    levels = sku_levels(session, choice.shop_id, now=now, q=q or None, demand=demand)
     context.update(
         levels=[lv for lv in levels if lv.status in (OUT, LOW)][:SHOWN_SKUS] if low else levels[:SHOWN_SKUS],
         sku_total=len(levels),
         cases=list_cases(session, choice.shop_id, status=cases),
         figures=case_figures(session, choice.shop_id),
-        rate=shop_sell_through(session, choice.shop_id, now=now, days=days),
+        rate=shop_sell_through(session, choice.shop_id, now=now, days=days, demand=demand),
         days=days or stock_policy(shop_rules(choice.current.settings)).sell_through_days,
         presale_ids={lv.sku.id for lv in presale_candidates(levels, today=now.date())},
         counts={status: sum(1 for lv in levels if lv.status == status) for status in (OUT, LOW)},
