@@ -227,3 +227,34 @@ def test_root_causes_add_complaint_cases_and_a_recovery_case_links_one(store, re
         case = open_case(s, shop, first, actor="boss", now=NOW, link_complaint=True)
         complaint = s.get(Case, case.complaint_case_id)
         assert complaint.source == "review" and complaint.source_id == first.id and complaint.order_id == oid
+
+
+def test_follow_up_rows_find_their_review_in_an_earlier_import(store, tmp_path):
+    header = "tid,oid,nick,result,created,item_title,content,is_append\n"
+    (tmp_path / "first.csv").write_text(header + "501,5011,买家甲,bad,2026-11-15 10:00:00,杯子,杯子碎了,否\n",
+                                        encoding="utf-8")
+    (tmp_path / "later.csv").write_text(header + "501,5011,买家甲,bad,2026-11-18 10:00:00,杯子,补发的收到了，完好,是\n"
+                                        "777,,买家乙,good,2026-11-18 10:00:00,杯子,追评但没有原评价,是\n", encoding="utf-8")
+    import_review_file(store, tmp_path / "first.csv", SHOP, now=NOW)
+    later = import_review_file(store, tmp_path / "later.csv", SHOP, now=NOW)
+    assert (later.new, later.follow_ups) == (1, 1)
+    assert later.problems == ["later.csv:3: 追评找不到原评价 / follow-up has no review with tid 777 oid — in the shop"]
+    with store.session() as s:
+        parent = s.scalar(select(Review).where(Review.kind == "review"))
+        follow = s.scalar(select(Review).where(Review.kind == "follow_up"))
+        assert follow.parent_id == parent.id and follow.content.startswith("补发")
+        assert s.scalar(select(func.count()).select_from(ReviewRecoveryCase)) == 1  # the follow-up opens no case
+
+
+def test_classify_csv_adds_columns_and_flags_good_ratings_with_bad_words(store):
+    from kefu.services.reviews import classify_csv
+    from kefu.text.sentiment import base_model
+
+    source = io.StringIO("result,review\ngood,质量很好很喜欢\ngood,太差了，色差严重，再也不买了\nbad,\n")
+    sink = io.StringIO()
+    assert classify_csv(source, sink, base_model(), text_column="review") == 3
+    rows = list(csv.DictReader(io.StringIO(sink.getvalue())))
+    assert [r["flagged"] for r in rows] == ["0", "1", "0"]
+    assert rows[1]["topics"] == "quality.colour" and rows[2]["sentiment"] == "neutral"
+    with pytest.raises(ValueError, match="text"):
+        classify_csv(io.StringIO("a,b\n1,2\n"), io.StringIO(), base_model(), text_column="text")
