@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from kefu.config import shop_rules
 from kefu.domain.privacy import redact_phones
 from kefu.domain.reviews.aspects import topics_of
-from kefu.ids import customer_id as make_customer_id
-from kefu.ids import new_id, order_id as make_order_id, stable_id
+from kefu.ids import new_id, stable_id
+from kefu.ids import order_id as make_order_id
 from kefu.ingest.reviews_file import ReviewFile, ReviewRecord, UnreadableReviews, read_review_file
 from kefu.services.shops import find_shop, get_or_create_shop
 from kefu.store.database import Store
