@@ -352,7 +352,7 @@ def main() -> None:
     parser.add_argument("--shipments", type=int, default=3000, help="parcels pushed round-robin (default 3000)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=32, help="open keep-alive connections (default 32)")
-    parser.add_argument("--baseline-pushes", type=int, default=3000, help="pushes in the in-process baseline")
+    parser.add_argument("--baseline-pushes", type=int, default=1000, help="pushes in the in-process baseline (default 1000)")
     parser.add_argument("--db", default=os.environ.get("KEFU_BENCH_POSTGRES_URL", DEFAULT_DB), help="PostgreSQL URL")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)

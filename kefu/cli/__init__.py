@@ -14,6 +14,7 @@ from kefu.cli import guard, text
 from kefu.cli import returns
 from kefu.cli import messages
 from kefu.cli import chats, kb
+from kefu.cli import channels
 from kefu.cli.context import CliState
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ messages.register(app)
 
 chats.register(app)
 kb.register(app)
+channels.register(app)
 
 
 def main() -> None:
