@@ -28,3 +28,7 @@ class ConsoleChannel:
                  delivery.message_id, recipient, delivery.template_code or "-", redact_phones(delivery.text))
         self.delivered.append(delivery)
         return DeliveryResult.sent(f"console:{delivery.message_id}")
+
+    def find_sent(self, message_id: str) -> str | None:
+        """The provider id of a message this channel took (while still kept in memory), for the outbox's crash recovery."""
+        return f"console:{message_id}" if any(d.message_id == message_id for d in self.delivered) else None

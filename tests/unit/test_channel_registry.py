@@ -66,6 +66,7 @@ def test_the_console_never_sends_and_logs_no_phone_number(caplog):
     assert result.ok and result.provider_message_id == "console:m1"
     assert "13800000077" not in caplog.text and "138****0077" in caplog.text
     assert [d.message_id for d in channel.delivered] == ["m1"]
+    assert channel.find_sent("m1") == "console:m1" and channel.find_sent("m2") is None
 
 
 def test_marketing_texts_get_the_opt_out_once():
