@@ -83,6 +83,13 @@ def worker_command(
         typer.echo("worker 需要 PostgreSQL；SQLite 请用 `kefu messages deliver` / the worker needs PostgreSQL; on SQLite "
                    "use `kefu messages deliver`", err=True)
         raise typer.Exit(2)
+    from kefu.config import Settings
+
+    timeout = Settings.from_env().channels.timeout_seconds
+    if lease is not None and lease <= timeout:
+        typer.echo(f"--lease 必须长于发送超时 {timeout:g} 秒 / --lease must be longer than the channel timeout "
+                   f"({timeout:g} s), or a crashed send could be sent again", err=True)
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_worker(store, default_channel_for(), concurrency=concurrency, name=name, lease_seconds=lease,
                recover_every_seconds=recover_every)

@@ -1,23 +1,24 @@
-"""Handing a queued message to the workers in the caller's transaction: a procrastinate job on PostgreSQL, nothing on
-SQLite (the in-process loop reads the outbox itself)."""
+"""Waking the delivery workers in the caller's transaction: on PostgreSQL a procrastinate job that delivers a batch of
+due messages, deferred once per transaction and moment (a lifecycle sweep queueing 300 messages defers one job, not
+300); nothing on SQLite, where the in-process loop reads the outbox itself."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from kefu.queue.schema import QUEUE_SCHEMA
 
 DELIVERY_QUEUE = "messages"
-DELIVER_TASK = "kefu.queue.tasks.deliver_message"
+DELIVER_TASK = "kefu.queue.tasks.deliver_batch"
+_DEFERRED_KEY = "kefu.dispatch.deferred"
 
 _DEFER = text(
-    f"SELECT {QUEUE_SCHEMA}.procrastinate_defer_jobs_v1("
-    f"  ARRAY(SELECT ROW(:queue, :task, 0, NULL, NULL, jsonb_build_object('message_id', m), :at)"
-    f"        ::{QUEUE_SCHEMA}.procrastinate_job_to_defer_v1 FROM unnest(CAST(:ids AS text[])) AS m))"
+    f"SELECT {QUEUE_SCHEMA}.procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, CAST(:args AS jsonb),"
+    f" :at)::{QUEUE_SCHEMA}.procrastinate_job_to_defer_v1])"
 )
 
 
@@ -27,8 +28,19 @@ def uses_job_queue(session: Session) -> bool:
 
 
 def defer_deliveries(session: Session, message_ids: Sequence[str], *, run_at: datetime | None = None) -> int:
-    """One delivery job per message, in the session's transaction (so a rolled-back event leaves no job behind)."""
+    """Make sure a delivery job runs at `run_at` (now when None) after this transaction commits; jobs deferred in the
+    same transaction for the same moment are one job. The number of jobs deferred (0 or 1)."""
     if not message_ids or not uses_job_queue(session):
         return 0
-    session.execute(_DEFER, {"queue": DELIVERY_QUEUE, "task": DELIVER_TASK, "at": run_at, "ids": list(message_ids)})
-    return len(message_ids)
+    deferred = session.info.setdefault(_DEFERRED_KEY, set())
+    if run_at in deferred:
+        return 0
+    session.execute(_DEFER, {"queue": DELIVERY_QUEUE, "task": DELIVER_TASK, "args": "{}", "at": run_at})
+    deferred.add(run_at)
+    return 1
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_deferred(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_DEFERRED_KEY, None)

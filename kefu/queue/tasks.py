@@ -49,10 +49,12 @@ def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, p
     url = store.engine.url.render_as_string(hide_password=False)
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_url(url), min_size=1, max_size=pool_size,
-        kwargs={"options": f"-c search_path={QUEUE_SCHEMA}"},
+        # procrastinate's job bookkeeping is not what decides a send (the outbox row is), so its commits need not wait
+        # for the disk: a job lost in a database crash runs again and its claim finds the message already settled.
+        kwargs={"options": f"-c search_path={QUEUE_SCHEMA} -c synchronous_commit=off"},
     )
     app = procrastinate.App(connector=connector)
-    app.task(name=DELIVER_TASK, queue=DELIVERY_QUEUE, pass_context=False)(deliver_message)
+    app.task(name=DELIVER_TASK, queue=DELIVERY_QUEUE, pass_context=False)(deliver_batch)
     every = max(1, min(59, int(recover_every_seconds)))
     app.periodic(cron=f"* * * * * */{every}", periodic_id="recover")(
         app.task(name=RECOVER_TASK, queue=DELIVERY_QUEUE, queueing_lock="recover")(recover_outbox))
@@ -67,21 +69,33 @@ def _rt() -> QueueRuntime:
     return _runtime
 
 
-def deliver_message(message_id: str) -> str:
-    """One job: deliver one outbox message (claimed by its row state, so a duplicate job changes nothing)."""
-    from kefu.services.delivery import WORKER_RULES_TTL_SECONDS, deliver_one
+def deliver_batch() -> dict[str, int]:
+    """One job: claim a batch of due messages (their row state decides, so a surplus job changes nothing), send them,
+    record the outcomes; a full batch first defers another job so the backlog spreads over every worker."""
+    from kefu.queue.dispatch import defer_deliveries
+    from kefu.services.delivery import deliver_batch as deliver
 
     rt = _rt()
-    return deliver_one(rt.store, message_id, channel_for=rt.channel_for, lease_seconds=rt.lease_seconds,
-                       rules_ttl_seconds=WORKER_RULES_TTL_SECONDS)
+
+    def one_more_job() -> None:
+        with rt.store.session() as session:
+            defer_deliveries(session, ["more"])
+
+    return deliver(rt.store, channel_for=rt.channel_for, lease_seconds=rt.lease_seconds, on_full=one_more_job)
 
 
 def recover_outbox(timestamp: int) -> int:
-    """Every few seconds: settle messages left `sending` by a worker that died (their lease is over)."""
-    from kefu.services.delivery import recover_stale
+    """Every few seconds: settle messages left `sending` by a worker that died (their lease is over), and wake a
+    delivery job when due messages wait with none coming (a job lost with a crashed database, say)."""
+    from kefu.queue.dispatch import defer_deliveries
+    from kefu.services.delivery import due_message_ids, recover_stale
 
     rt = _rt()
-    return recover_stale(rt.store, channel_for=rt.channel_for)
+    settled = recover_stale(rt.store, channel_for=rt.channel_for)
+    with rt.store.session() as session:
+        if due_message_ids(session, now=datetime.now(timezone.utc), limit=1):
+            defer_deliveries(session, ["due"])
+    return settled
 
 
 def lifecycle_sweep(timestamp: int) -> int:
@@ -112,3 +126,16 @@ def run_worker(store: Store, channel_for: Callable[[str | None], Any], *, concur
     app = build_queue_app(store, channel_for, pool_size=max(2, concurrency // 2 + 1), lease_seconds=lease_seconds,
                           recover_every_seconds=recover_every_seconds)
     app.run_worker(queues=[DELIVERY_QUEUE], concurrency=concurrency, name=name, wait=wait, delete_jobs="successful")
+
+
+def worker_store(url: str, *, connections: int) -> Store:
+    """A store for a worker process: migrated once, then a connection pool sized to the worker's concurrency (each
+    delivery holds a connection twice: to claim and to record), without a ping before every checkout."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    store = Store(url)
+    store.engine.dispose()
+    store.engine = create_engine(store.url, pool_size=connections, max_overflow=connections, pool_recycle=600)
+    store._sessions = sessionmaker(store.engine, expire_on_commit=False)
+    return store

@@ -7,12 +7,13 @@ import logging
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from kefu.domain.messaging.provider import provider_template
@@ -24,7 +25,7 @@ from kefu.queue.dispatch import defer_deliveries
 from kefu.services.message_templates import rules_of
 from kefu.services.outbox import DEAD, QUEUED, RETRY, SENDING, SENT, record_decision
 from kefu.store.database import Store
-from kefu.store.messaging_tables import OutboxMessage
+from kefu.store.messaging_tables import MessageDecision, OutboxMessage
 from kefu.store.tables import Customer, Order, Shop
 
 try:
@@ -246,7 +247,135 @@ def deliver_one(store: Store, message_id: str, *, channel_for: ChannelFor, worke
         delivery = _delivery(session, claimed, channel.name, rules)
     result = _send(channel, delivery)
     with store.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # The outcome may reach the disk a moment later: were it lost in a database crash, the row would still be
+            # `sending` and the recovery would ask the provider — never send again. The claim above waits for the disk.
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         return _finish(session, claimed, result, worker=worker, now=now(), rules=rules)
+
+
+BATCH_SIZE = 50  # messages one delivery job claims and sends at once
+SEND_THREADS = 16  # sends of a batch in flight at once (per worker process)
+_senders: ThreadPoolExecutor | None = None
+
+
+def _sender_pool() -> ThreadPoolExecutor:
+    global _senders
+    if _senders is None:
+        _senders = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="kefu-send")
+    return _senders
+
+
+def claim_batch(session: Session, *, now: datetime, worker: str, limit: int,
+                lease_seconds: float = DEFAULT_LEASE_SECONDS) -> list[Claimed]:
+    """Claim up to `limit` due messages at once (queued/retry → sending); rows another worker holds are skipped."""
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.status.in_((QUEUED, RETRY)), OutboxMessage.next_attempt_at <= now)
+           .limit(limit).with_for_update(skip_locked=True))
+    rows = session.connection().execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()), OutboxMessage.status.in_((QUEUED, RETRY)))
+        .values(status=SENDING, claimed_by=worker, claimed_until=now + timedelta(seconds=lease_seconds),
+                attempts=OutboxMessage.attempts + 1, updated_at=now)
+        .returning(*_CLAIMED_COLUMNS)
+    ).all()
+    return [Claimed(*row) for row in rows]
+
+
+def _recipients(session: Session, ids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    rows = session.execute(
+        select(OutboxMessage.id, Customer.phone, Customer.email, Order.receiver_phone)
+        .select_from(OutboxMessage)
+        .outerjoin(Customer, Customer.id == OutboxMessage.customer_id)
+        .outerjoin(Order, Order.id == OutboxMessage.order_id)
+        .where(OutboxMessage.id.in_(ids)))
+    return {message_id: (phone or receiver_phone, email) for message_id, phone, email, receiver_phone in rows}
+
+
+def _finish_batch(session: Session, outcomes: list[tuple[Claimed, Any]], *, worker: str, now: datetime,
+                  rules_for: Callable[[str], MessagingRules]) -> dict[str, int]:
+    """Record a batch's outcomes in one transaction: lock the rows still claimed by this worker, update each, add the
+    decisions, and defer one job for the retries' moment."""
+    mine = set(session.connection().execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([c.id for c, _ in outcomes]), OutboxMessage.status == SENDING,
+               OutboxMessage.claimed_by == worker)
+        .values(updated_at=now).returning(OutboxMessage.id)).scalars())
+    counts = {"sent": 0, "retried": 0, "dead": 0, "skipped": 0}
+    updates: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
+    retry_at: datetime | None = None
+    for claimed, result in outcomes:
+        if claimed.id not in mine:
+            log.warning("message %s was settled by someone else while it was being sent", claimed.id)
+            counts["skipped"] += 1
+            continue
+        if result.ok:
+            values = {"status": SENT, "sent_at": now, "provider_message_id": result.provider_message_id,
+                      "next_attempt_at": None, "last_error": None, "reason": None}
+            decision, reason = "sent", None
+            detail = f"provider id {result.provider_message_id}" if result.provider_message_id else None
+            counts["sent"] += 1
+        else:
+            rules = rules_for(claimed.shop_id)
+            error = redact_phones(f"{result.error_code or 'error'}: {result.error or ''}")
+            state, when = after_failure(claimed.attempts, retryable=bool(result.retryable),
+                                        max_attempts=rules.max_attempts, now=now,
+                                        base_seconds=rules.retry_base_seconds, max_seconds=rules.retry_max_seconds)
+            values = {"status": state, "sent_at": None, "provider_message_id": None, "next_attempt_at": when,
+                      "last_error": error, "reason": result.error_code or "error"}
+            decision, reason, detail = ("retry" if state == RETRY else "dead"), result.error_code, error
+            counts["retried" if state == RETRY else "dead"] += 1
+            if state == RETRY:
+                retry_at = when if retry_at is None else min(retry_at, when)
+        updates.append({"b_id": claimed.id, **{f"b_{k}": v for k, v in values.items()}})
+        decisions.append(dict(shop_id=claimed.shop_id, message_id=claimed.id, at=now, decision=decision,
+                              reason=reason, detail=detail, actor=worker))
+    if updates:
+        session.connection().execute(
+            update(OutboxMessage).where(OutboxMessage.id == bindparam("b_id")).values(
+                status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
+                provider_message_id=bindparam("b_provider_message_id"),
+                next_attempt_at=bindparam("b_next_attempt_at"), last_error=bindparam("b_last_error"),
+                reason=bindparam("b_reason"), claimed_until=None, updated_at=now),
+            updates)
+        session.connection().execute(insert(MessageDecision), decisions)
+    if retry_at is not None:
+        defer_deliveries(session, ["retry"], run_at=retry_at)
+    return counts
+
+
+def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None = None, limit: int = BATCH_SIZE,
+                  now: Callable[[], datetime] = _now, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                  rules_ttl_seconds: float = WORKER_RULES_TTL_SECONDS,
+                  on_full: Callable[[], None] | None = None) -> dict[str, int]:
+    """One delivery job: claim up to `limit` due messages (commit), send them side by side, record every outcome
+    (commit). A full batch calls `on_full` first, so another worker can start on the rest while this one sends."""
+    worker = worker or worker_name()
+    with store.session() as session:
+        batch = claim_batch(session, now=now(), worker=worker, limit=limit, lease_seconds=lease_seconds)
+        if not batch:
+            return {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "claimed": 0}
+        recipients = _recipients(session, [c.id for c in batch])
+        rules = {shop_id: cached_rules(session, shop_id, rules_ttl_seconds) for shop_id in {c.shop_id for c in batch}}
+    if len(batch) >= limit and on_full is not None:
+        on_full()
+    deliveries = []
+    for claimed in batch:
+        channel = channel_for(claimed.channel)
+        phone, email = recipients.get(claimed.id, (None, None))
+        r = rules[claimed.shop_id]
+        mapped = provider_template(r.provider_templates, channel.name, claimed.template_key, claimed.variables or {})
+        deliveries.append((channel, Delivery(message_id=claimed.id, text=claimed.text, to_phone=phone, to_email=email,
+                                             template_code=mapped.code, template_params=mapped.params,
+                                             sign_name=r.sign_name)))
+    results = list(_sender_pool().map(lambda pair: _send(*pair), deliveries))
+    with store.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))  # see deliver_one
+        counts = _finish_batch(session, list(zip(batch, results)), worker=worker, now=now(),
+                               rules_for=lambda shop_id: rules[shop_id])
+    return {**counts, "claimed": len(batch)}
 
 
 def due_message_ids(session: Session, *, now: datetime, limit: int, shop_id: str | None = None) -> list[str]:
@@ -261,7 +390,8 @@ def due_message_ids(session: Session, *, now: datetime, limit: int, shop_id: str
 def recover_stale(store: Store, *, channel_for: ChannelFor, now: datetime | None = None) -> int:
     """Messages left `sending` by a worker that died (lease over): asked of the channel when it can say whether it
     sent them (`find_sent`) — sent, or queued again; a channel that cannot say makes them dead letters for a person
-    to check, never sent a second time blindly. How many were settled."""
+    to check, never sent a second time blindly. How many were settled. The lease must be longer than the channel's
+    timeout: a request still in flight when its worker died must have reached the provider before it is asked."""
     now = now or _now()
     settled = 0
     with store.session() as session:

@@ -217,3 +217,30 @@ def test_an_agent_suppression_of_everything_stops_transactional_notices(store):
         assert not suppress_customer(s, shop_id=shop_id, customer_id=cid, scope="all", now=NOW)
         result = queue_message(s, shipped(shop_id, cid), now=NOW)
     assert (result.status, result.reason) == ("suppressed", "opted_out")
+
+
+def test_a_batch_is_claimed_sent_side_by_side_and_recorded_once(store):
+    with store.session() as s:
+        shop_id = make_shop(s, messaging={"max_attempts": 2, "daily_cap": {}})
+        cid = add_buyer(s, shop_id)
+        ids = [queue_message(s, shipped(shop_id, cid, idempotency_key=f"k{i}"), now=NOW).message_id for i in range(5)]
+    failing = DeliveryResult(False, retryable=True, error_code="network", error="down")
+    channel = RecordingChannel([failing])
+    full = []
+    from kefu.services.delivery import deliver_batch
+
+    first = deliver_batch(store, channel_for=channel, limit=3, now=lambda: NOW, on_full=lambda: full.append(1))
+    second = deliver_batch(store, channel_for=channel, limit=3, now=lambda: NOW, on_full=lambda: full.append(1))
+    third = deliver_batch(store, channel_for=channel, limit=3, now=lambda: NOW)
+    assert (first["claimed"], second["claimed"], third["claimed"]) == (3, 2, 0)
+    assert first["sent"] + second["sent"] == 4 and first["retried"] + second["retried"] == 1
+    assert full == [1]  # only the full batch asked for another job
+    later = deliver_batch(store, channel_for=channel, limit=3, now=lambda: NOW + timedelta(minutes=5))
+    assert later["sent"] == 1
+    assert sorted(d.message_id for d in channel.sent) == sorted(ids)
+    with store.session() as s:
+        rows = {r.id: r for r in s.scalars(select(OutboxMessage))}
+        assert {r.status for r in rows.values()} == {"sent"}
+        assert all(r.provider_message_id == f"p-{r.id}" for r in rows.values())
+        retried = next(r for r in rows.values() if r.attempts == 2)
+        assert decisions(s, retried.id) == ["queued", "retry", "sent"]
