@@ -1,5 +1,5 @@
 """Demo step for growth, care and risk: RFM scores, saved segments, a gift catalogue, listings with problems to fix,
-care visits, and one extortion buyer (差评师) whose chat raises the risk score."""
+care visits, and one first-time buyer turning extortionist (差评师) in chat, which raises the risk score."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from kefu.demo.steps import DemoContext
-from kefu.ids import customer_id, order_id
 from kefu.store.desk_tables import ChatMessage, Conversation
 from kefu.store.tables import Customer, Order
 
@@ -36,7 +35,6 @@ DEMO-L4,小香风针织开衫,239,女装,包邮,材质:腈纶,衣长 52cm 袖长
 DEMO-L5,真丝睡衣套装,329,女装,包邮,材质:桑蚕丝,平铺测量；支持七天无理由退换；质保一年
 DEMO-L6,高腰阔腿裤,169,女装,包邮,材质:聚酯纤维,16点前付款当天发；平铺测量误差1-2cm；七天无理由
 """
-EXTORTION_NICK = "tb_好评专家_88"
 EXTORTION_CHAT = (
     ("buyer", "在吗？今天能发货吗？发新疆，货到付款", 0),
     ("seller", "亲，我们暂不支持货到付款哦，付款后48小时内发出~", 2),
@@ -70,8 +68,8 @@ def demo_growth(context: DemoContext) -> str:
                               .order_by(Customer.total_spent.desc()).limit(3)).all()
         for cid in top:
             propose_surprise(session, cid, by="demo", now=now)
-        buyer = _extortion_buyer(session, shop_id, now)
-        risk = assess_buyer(session, buyer, trigger="contact", now=now, order_id=order_id(shop_id, "DEMO-EXT-1"))
+        buyer, order = _extortion_buyer(session, shop_id, now)
+        risk = assess_buyer(session, buyer, trigger="contact", now=now, order_id=order)
     if context.progress:
         context.progress("growth", 1, 1)
     return (f"增长 / growth: {scored} 位客户评分 scored, {len(SEGMENTS)} 个分组 segments, "
@@ -79,29 +77,28 @@ def demo_growth(context: DemoContext) -> str:
             f"差评师风险 risk {risk.score}")
 
 
-def _extortion_buyer(session, shop_id: str, now) -> str:
-    cid = customer_id(shop_id, "taobao", EXTORTION_NICK)
-    if session.get(Customer, cid) is None:
-        session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key=EXTORTION_NICK,
-                             buyer_nick=EXTORTION_NICK, province="新疆", city="乌鲁木齐市", created_at=now))
-        session.flush()
-    start = now - timedelta(days=4)
-    oid = order_id(shop_id, "DEMO-EXT-1")
-    if session.get(Order, oid) is None:
-        session.add(Order(id=oid, shop_id=shop_id, platform="taobao", order_no="DEMO-EXT-1", customer_id=cid,
-                          buyer_nick=EXTORTION_NICK, status="WAIT_BUYER_CONFIRM_GOODS", created_at=start,
-                          paid_at=start, paid_amount=Decimal("89.00"), receiver_province="新疆维吾尔自治区",
-                          title_summary="小香风针织开衫", source="demo"))
+def _extortion_buyer(session, shop_id: str, now) -> tuple[str, str | None]:
+    """A first-time buyer of the demo shop (to a remote province when there is one) who turns to extortion in chat:
+    the chat is added to an existing demo order, so the orders stay exactly those the import brought."""
     conv_id = f"demo-ext-{shop_id[:8]}"
-    if session.get(Conversation, conv_id) is None:
-        session.add(Conversation(id=conv_id, shop_id=shop_id, channel="qianniu", buyer_key=EXTORTION_NICK,
-                                 customer_id=cid, status="open", waiting=True, last_message_at=start,
-                                 last_buyer_at=start, created_at=start))
-        session.flush()
-        for n, (sender, body, minutes) in enumerate(EXTORTION_CHAT):
-            at = start + timedelta(minutes=minutes)
-            session.add(ChatMessage(id=f"{conv_id}-{n}", shop_id=shop_id, conversation_id=conv_id, sender=sender,
-                                    author="小桃" if sender == "seller" else None, sent_at=at, body=body,
-                                    source="demo", created_at=at))
+    existing = session.get(Conversation, conv_id)
+    if existing is not None:
+        order = session.scalar(select(Order.id).where(Order.customer_id == existing.customer_id).limit(1))
+        return existing.customer_id, order
+    candidates = (select(Order.id, Order.customer_id, Order.created_at).join(Customer, Customer.id == Order.customer_id)
+                  .where(Order.shop_id == shop_id, Customer.paid_orders_count == 1, Order.paid_at.is_not(None))
+                  .order_by(Order.receiver_province.like("新疆%").desc(), Order.created_at.desc()).limit(1))
+    order_id, cid, created = session.execute(candidates).one()
+    customer = session.get(Customer, cid)
+    start = max(created, now - timedelta(days=4))
+    session.add(Conversation(id=conv_id, shop_id=shop_id, channel="qianniu", buyer_key=customer.buyer_key,
+                             customer_id=cid, status="open", waiting=True, last_message_at=start,
+                             last_buyer_at=start, created_at=start))
     session.flush()
-    return cid
+    for n, (sender, body, minutes) in enumerate(EXTORTION_CHAT):
+        at = start + timedelta(minutes=minutes)
+        session.add(ChatMessage(id=f"{conv_id}-{n}", shop_id=shop_id, conversation_id=conv_id, sender=sender,
+                                author="小桃" if sender == "seller" else None, sent_at=at, body=body,
+                                source="demo", created_at=at))
+    session.flush()
+    return cid, order_id
