@@ -5,7 +5,7 @@ Run:  .venv/bin/python bench/text_bench.py                 (reads ../shared/data
 
 Reported, all in one run:
 - intent accuracy per intent and macro-F1 on the held-out split kefu/text/data/messages_test.tsv (never tuned on), for
-  the rules alone, the classifier alone and the two combined (what analyze() does);
+  the precise rules alone, the rules as extra classifier features, and the n-gram classifier analyze() uses;
 - complaint-topic precision/recall (micro, and per topic) on the same split;
 - sentiment accuracy on the held-out split (three-way) and on reviews-dev.csv (two-way, score >= 0.5 = positive) for
   the chat model analyze() uses and for the base review model;
@@ -81,22 +81,22 @@ def pin_to_one_core() -> None:
 def intents_section(test) -> None:
     truth = [m.intent for m in test]
     texts = [m.text for m in test]
-    combined = [a.intent for a in analyze_many(texts)]
-    ngrams_only = train_intent_model(shipped_messages("train"), rules=False)
-    probabilities = ngrams_only.probabilities([normalize(t) for t in texts])
-    classifier = [ngrams_only.labels[int(i)] for i in probabilities.argmax(axis=1)]
+    analysed = [a.intent for a in analyze_many(texts)]
+    with_rules = train_intent_model(shipped_messages("train") + shipped_messages("dev"), rules=True)
+    probabilities = with_rules.probabilities([normalize(t) for t in texts])
+    rules_inside = [with_rules.labels[int(i)] for i in probabilities.argmax(axis=1)]
     rules = [(rule_intents(normalize(t)) or ("other",))[0] for t in texts]
     print(f"\n== Intent on the held-out split ({len(test)} messages, {len(set(truth))} intents) ==")
-    for name, predicted in (("rules alone", rules), ("n-gram classifier alone", classifier),
-                            ("rules inside classifier (analyze)", combined)):
+    for name, predicted in (("precise rules alone", rules), ("rules as classifier features", rules_inside),
+                            ("n-gram classifier (analyze)", analysed)):
         _, macro = f1_table(truth, predicted)
         accuracy = float(np.mean([t == p for t, p in zip(truth, predicted)]))
         print(f"{name:<34} accuracy {accuracy:.3f}   macro-F1 {macro:.3f}")
-    table, macro = f1_table(truth, combined)
-    print(f"\n{'intent':<16}{'support':>8}{'precision':>10}{'recall':>8}{'F1':>7}   (combined)")
+    table, macro = f1_table(truth, analysed)
+    print(f"\n{'intent':<16}{'support':>8}{'precision':>10}{'recall':>8}{'F1':>7}   (analyze)")
     for label, (precision, recall, f1, support) in table.items():
         print(f"{label:<16}{support:>8}{precision:>10.2f}{recall:>8.2f}{f1:>7.2f}")
-    confusions = Counter((t, p) for t, p in zip(truth, combined) if t != p)
+    confusions = Counter((t, p) for t, p in zip(truth, analysed) if t != p)
     print("most common confusions (truth → predicted):",
           ", ".join(f"{t}→{p} ×{n}" for (t, p), n in confusions.most_common(6)) or "none")
 
@@ -195,7 +195,8 @@ def main() -> None:
     args = parser.parse_args()
     pin_to_one_core()
     test = shipped_messages("test")
-    print(f"train split {len(shipped_messages('train'))} messages, held-out split {len(test)}")
+    print(f"train split {len(shipped_messages('train'))} messages, dev split {len(shipped_messages('dev'))}, "
+          f"held-out split {len(test)}")
     intents_section(test)
     topics_section(test)
     sentiment_section(test, args.reviews)

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 from kefu.domain.carriers import CARRIERS, carrier_code
 from kefu.domain.promises.wording import (
-    CHINESE_DIGITS,
     clauses_of,
     is_conditional,
     is_hedged,
@@ -265,7 +264,6 @@ def due_in(clause: str, clock: _Clock) -> tuple[datetime | None, str | None]:
 # ---------------------------------------------------------------- patterns
 
 _CLOSED = re.compile(r"截单|截止|停止发货|来不及|赶不上|发不了|发不出|不发货|暂停发货|休息")  # "今天的发货已截单" is no promise
-_FIRM = re.compile(r"一定|保证|肯定|绝对|必须|百分百|100%|包(?:您|你)|放心")
 _SHIP_VERB = r"(?:发货|发出|发走|寄出|出库|发(?=[了吧哦哈呢啦的给出。，,!！~\s]|$))"
 _SHIP_TODAY = re.compile(r"(?:今天|今日|当天|当日|马上|立刻|立即|现在)[^，,。]{0,8}?" + _SHIP_VERB)
 _SHIP_ANY = re.compile(
@@ -561,7 +559,6 @@ def _normalise(text: str) -> str:
 
 
 __all__ = [
-    "CHINESE_DIGITS",
     "GuardContext",
     "GuardReason",
     "GuardVerdict",

@@ -1,8 +1,8 @@
-"""Buyer-message intents: the e-commerce intent set and the precise keyword rules that name an intent outright.
+"""Buyer-message intents: the e-commerce intent set and the precise keyword rules that point at an intent.
 
-Pure: `rule_intents(text)` returns every intent whose rule fires, strongest first. The statistical half (a character
-n-gram classifier trained on the labelled messages in kefu/text/data) lives in intent_model.py; understand.py joins
-the two.
+Pure: `rule_scores(text)` returns every intent whose rule fires with the rule's weight. The rules do not decide alone:
+they enter the intent classifier (intent_model.py) as features beside character n-grams, so how far each rule is
+trusted is learned from the labelled messages in kefu/text/data.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ INTENT_NAMES_ZH: dict[str, str] = {
 
 @dataclass(frozen=True)
 class IntentRule:
-    """One precise rule: the intent, the pattern that names it, and its weight (stronger rules win ties)."""
+    """One precise rule: the intent, the pattern that names it, and its weight (the value of its feature column)."""
 
     intent: str
     pattern: re.Pattern[str]
@@ -44,8 +44,8 @@ def _rule(intent: str, pattern: str, weight: float = 1.0) -> IntentRule:
     return IntentRule(intent, re.compile(pattern), weight)
 
 
-# Ordered strongest first. Patterns run on normalised text (NFKC, lower case). They are deliberately narrow: the
-# classifier covers paraphrases, the rules pin down wordings that leave no doubt.
+# Patterns run on normalised text (NFKC, lower case). They are deliberately narrow: the n-grams cover paraphrases,
+# the rules pin down wordings that leave little doubt.
 RULES: tuple[IntentRule, ...] = (
     _rule("complaint", r"投诉|12315|工商局?|消协|举报|曝光你|维权|找小二|平台介入|差评(?!师)|骗子|黑店|坑人|坑死|什么破店|破快递|虚假宣传|无良|奸商|二手货当|什么态度|服务态度|态度(?:差|极差|恶劣|好冲)|爱答不理|不理人|骂人|机器人回复|没人管|说好.{0,8}结果|凭什么|到底发没发|糊弄|忽悠", 1.3),
     _rule("refund", r"退款|退钱|把钱退|钱退|退我钱|仅退款|退差价|退回.{0,3}钱|钱.{0,4}退回|什么时候退(?!货)|怎么还没退(?!货)|款退|退了吗", 1.2),
@@ -63,8 +63,6 @@ RULES: tuple[IntentRule, ...] = (
     _rule("quality_problem", r"质量.{0,3}(?:差|不好|问题|太差|堪忧)|坏了|坏的|破了|破洞|开线|开胶|脱线|掉色|褪色|起球|起毛|有色差|色差|线头|有异味|味道.{0,2}(?:大|重|难闻)|漏了|漏水|不能用|用不了|不工作|打不开|不亮|不制冷|碎了|裂了|裂开|划痕|瑕疵|污渍|脏了|发霉|变质|过期|少了.{0,2}(?:个|件|配件)|少发|漏发|发错(?:货|了|颜色|尺码|款)|不对版|货不对板|烂了|鼓包|污点|裂缝|硬邦邦|扎人|太薄|好薄|没声音|没反应|死机|不保温|开线|起球", 1.0),
     _rule("thanks", r"谢谢|感谢|多谢|thx|thanks|3q|辛苦了|好评|赞|给力|满意|五星|点赞|好的收到|收到了很|很喜欢|挺好的", 0.8),
 )
-
-_CLAUSE = re.compile(r"[，,。.!！?？;；\n~～…\s]+")
 
 
 def rule_scores(normalised: str) -> dict[str, float]:

@@ -1,7 +1,8 @@
 """The shipped labelled buyer messages (invented for kefu): intent, sentiment, anger and complaint topics per line.
 
 Files live in kefu/text/data/: `messages_train.tsv` (what the intent classifier and the message sentiment model learn
-from) and `messages_test.tsv` (held out: only bench/text_bench.py reads it, nothing is tuned on it). Columns, tab
+from), `messages_dev.tsv` (for choosing between model variants; the shipped intent model learns from it too once the
+choice is made) and `messages_test.tsv` (held out: only bench/text_bench.py reads it, nothing is tuned on it). Columns, tab
 separated: intent, sentiment (positive|neutral|negative), anger (0|1: 1 = angry enough to call the buyer), topics
 (comma-separated topic codes or -), text. Lines starting with # are comments.
 """
@@ -13,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-SPLITS = ("train", "test")
+SPLITS = ("train", "dev", "test")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def read_labelled_messages(path: str | Path) -> list[LabelledMessage]:
 
 @lru_cache(maxsize=2)
 def shipped_messages(split: str = "train") -> tuple[LabelledMessage, ...]:
-    """The shipped train or test split."""
+    """The shipped train, dev or test split."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     name = f"messages_{split}.tsv"

@@ -1,4 +1,4 @@
-"""Understanding one buyer message: intent (rules inside a classifier), sentiment, anger and complaint topics.
+"""Understanding one buyer message: intent (a character n-gram classifier), sentiment, anger and complaint topics.
 
 `analyze(text)` for one message, `analyze_many(texts)` for a batch (the fast path: the classifier and the sentiment
 model run once over the whole batch). Models load on first use and stay loaded; nothing heavy runs per line.
@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from kefu.text.anger import anger_of
-from kefu.text.intents import rule_scores
 from kefu.text.labels import label_of
 from kefu.text.tokenize import normalize
 from kefu.text.topics import topics_of_normalised
@@ -71,8 +70,7 @@ def analyze_many(texts: Sequence[str]) -> list[MessageAnalysis]:
         return []
     intent_model, sentiment_model = _models()
     normalised = [normalize(text) for text in texts]
-    fired = [rule_scores(text) for text in normalised]
-    probabilities = intent_model.probabilities(normalised, fired)
+    probabilities = intent_model.probabilities(normalised)
     best = probabilities.argmax(axis=1).tolist()
     confidence = probabilities.max(axis=1).tolist()
     raw_scores = sentiment_model.scores(normalised).tolist()

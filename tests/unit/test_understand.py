@@ -73,8 +73,19 @@ def test_full_width_and_emoji_do_not_confuse_it():
 
 
 def test_rules_name_every_intent_they_fire():
-    assert rule_intents(normalize("发票要补税点吗")) [0] == "invoice"
+    assert rule_intents(normalize("发票要补税点吗"))[0] == "invoice"
     assert rule_intents(normalize("哈哈")) == ()
+
+
+def test_the_classifier_can_take_the_rules_as_features():
+    from kefu.text.intent_model import train_intent_model
+
+    messages = shipped_messages("train")[:200]
+    plain, ruled = train_intent_model(messages), train_intent_model(messages, rules=True)
+    assert not plain.uses_rules and ruled.uses_rules
+    assert ruled.weights.shape[1] == plain.weights.shape[1] + len(INTENTS)
+    rows = ruled.probabilities([normalize("能开发票吗")])
+    assert rows.shape == (1, len(ruled.labels)) and abs(float(rows.sum()) - 1.0) < 1e-9
 
 
 def test_json_form_lists_topics_and_call_flag():
@@ -84,10 +95,13 @@ def test_json_form_lists_topics_and_call_flag():
 
 
 def test_shipped_splits_are_labelled_and_disjoint():
-    train, test = shipped_messages("train"), shipped_messages("test")
-    assert len(train) >= 300 and len(test) >= 150
-    assert {m.intent for m in train} == set(INTENTS) == {m.intent for m in test}
-    assert not {normalize(m.text) for m in train} & {normalize(m.text) for m in test}
+    train, dev, test = shipped_messages("train"), shipped_messages("dev"), shipped_messages("test")
+    assert len(train) >= 300 and len(dev) >= 100 and len(test) >= 150
+    assert {m.intent for m in train} == {m.intent for m in dev} == {m.intent for m in test} == set(INTENTS)
+    texts = [{normalize(m.text) for m in split} for split in (train, dev, test)]
+    assert not texts[0] & texts[1] and not texts[0] & texts[2] and not texts[1] & texts[2]
+    with pytest.raises(ValueError, match="split must be one of"):
+        shipped_messages("validation")
 
 
 def test_a_bad_labelled_row_names_its_line():
