@@ -176,6 +176,13 @@ def throughput_section(lines_wanted: int) -> None:
 
     words("预热")
     ours = per_line_seconds(analyze_many, lines)
+    from kefu.cli.text import BATCH_LINES, analysed_json_lines
+
+    def cli_path(batch: Sequence[str]) -> None:
+        for start in range(0, len(batch), BATCH_LINES):
+            analysed_json_lines(list(batch[start : start + BATCH_LINES]), DEFAULT_ANGER_CALL_THRESHOLD)
+
+    cli = per_line_seconds(cli_path, lines)
     jieba_time = per_line_seconds(lambda batch: [words(line) for line in batch], lines)
     sample = lines[: min(2000, len(lines))]
     from snownlp import SnowNLP
@@ -184,6 +191,7 @@ def throughput_section(lines_wanted: int) -> None:
     snow = per_line_seconds(lambda batch: [SnowNLP(line).sentiments for line in batch], sample, repeats=1)
     print(f"\n== Throughput, one core, {len(lines)} lines (snownlp on {len(sample)}) ==")
     print(f"analyze_many (intent+sentiment+anger+topics) {1 / ours:>10,.0f} lines/s")
+    print(f"kefu text analyze path (+ JSON per line)     {1 / cli:>10,.0f} lines/s   ratio to jieba {jieba_time / cli:.2f}")
     print(f"baseline: jieba segmentation alone           {1 / jieba_time:>10,.0f} lines/s   ratio ours/jieba {jieba_time / ours:.2f}")
     print(f"baseline: snownlp sentiment alone            {1 / snow:>10,.0f} lines/s   ratio ours/snownlp {snow / ours:.1f}")
 

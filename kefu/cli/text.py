@@ -40,20 +40,25 @@ def analyze_command(
     ),
 ) -> None:
     """从标准输入逐行读取买家消息，每行输出一个 JSON / Read buyer messages from stdin, print one JSON object per line."""
-    from kefu.text.understand import analyze_many
-
     threshold = (
         call_threshold if call_threshold is not None
         else float(shop_rules(None)["text_understanding"]["anger_call_threshold"])
     )
     out = sys.stdout
     for batch in _batches(sys.stdin, BATCH_LINES):
-        rows = [
-            json.dumps({"text": text, **analysis.to_json(threshold)}, ensure_ascii=False)
-            for text, analysis in zip(batch, analyze_many(batch), strict=True)
-        ]
-        out.write("\n".join(rows) + "\n")
+        out.write(analysed_json_lines(batch, threshold))
         out.flush()
+
+
+def analysed_json_lines(batch: list[str], call_threshold: float) -> str:
+    """The output of `kefu text analyze` for a batch of lines: one JSON object per line, newline-terminated."""
+    from kefu.text.understand import analyze_many
+
+    rows = [
+        json.dumps({"text": text, **analysis.to_json(call_threshold)}, ensure_ascii=False)
+        for text, analysis in zip(batch, analyze_many(batch), strict=True)
+    ]
+    return "\n".join(rows) + "\n"
 
 
 @text_app.command("personality")
