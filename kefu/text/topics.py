@@ -73,6 +73,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     ),
 }
 
+_ANY_TOPIC = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _PATTERNS.values()))  # one pass first
+
 _NEGATED = re.compile(r"(?:没有|没|无|不)(?:什么)?(?:色差|起球|线头|异味|破损|掉色|问题)")
 
 
@@ -90,7 +92,10 @@ _COLOUR = re.compile(r"颜色|色差")
 
 def topics_of_normalised(normalised: str) -> tuple[str, ...]:
     """find_topics on text already passed through tokenize.normalize (clause by clause, questions skipped)."""
-    clauses = [c for c in _CLAUSE.findall(_NEGATED.sub(" ", normalised)) if not _QUESTION.search(c)]  # 没有色差 praises
+    cleaned = _NEGATED.sub(" ", normalised)  # "没有色差" praises, it does not complain
+    if not _ANY_TOPIC.search(cleaned):
+        return ()  # most messages name no topic: one combined search instead of ten per clause
+    clauses = [c for c in _CLAUSE.findall(cleaned) if not _QUESTION.search(c)]
     found: set[str] = set()
     for clause in clauses:
         for code in TOPICS:
