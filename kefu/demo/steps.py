@@ -32,6 +32,9 @@ DemoStep = Callable[[DemoContext], str]
 def demo_steps() -> list[DemoStep]:
     """The steps in the order they run; a capability adds one import and one entry here."""
     steps: list[DemoStep] = []
+    from kefu.demo.messages import demo_messages  # lifecycle messages, first: it rebuilds the shop's outbox on the demo's clock
+
+    steps.append(demo_messages)
     from kefu.demo.stock import add_stock  # stock levels and stockout cases (imports DemoContext from this module)
 
     steps.append(add_stock)

@@ -267,11 +267,13 @@ def _sender_pool() -> ThreadPoolExecutor:
 
 
 def claim_batch(session: Session, *, now: datetime, worker: str, limit: int,
-                lease_seconds: float = DEFAULT_LEASE_SECONDS) -> list[Claimed]:
+                lease_seconds: float = DEFAULT_LEASE_SECONDS, shop_id: str | None = None) -> list[Claimed]:
     """Claim up to `limit` due messages at once (queued/retry → sending); rows another worker holds are skipped."""
     due = (select(OutboxMessage.id)
            .where(OutboxMessage.status.in_((QUEUED, RETRY)), OutboxMessage.next_attempt_at <= now)
            .limit(limit).with_for_update(skip_locked=True))
+    if shop_id:
+        due = due.where(OutboxMessage.shop_id == shop_id)
     rows = session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()), OutboxMessage.status.in_((QUEUED, RETRY)))
@@ -348,12 +350,13 @@ def _finish_batch(session: Session, outcomes: list[tuple[Claimed, Any]], *, work
 def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None = None, limit: int = BATCH_SIZE,
                   now: Callable[[], datetime] = _now, lease_seconds: float = DEFAULT_LEASE_SECONDS,
                   rules_ttl_seconds: float = WORKER_RULES_TTL_SECONDS,
-                  on_full: Callable[[], None] | None = None) -> dict[str, int]:
+                  on_full: Callable[[], None] | None = None, shop_id: str | None = None) -> dict[str, int]:
     """One delivery job: claim up to `limit` due messages (commit), send them side by side, record every outcome
     (commit). A full batch calls `on_full` first, so another worker can start on the rest while this one sends."""
     worker = worker or worker_name()
     with store.session() as session:
-        batch = claim_batch(session, now=now(), worker=worker, limit=limit, lease_seconds=lease_seconds)
+        batch = claim_batch(session, now=now(), worker=worker, limit=limit, lease_seconds=lease_seconds,
+                            shop_id=shop_id)
         if not batch:
             return {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "claimed": 0}
         recipients = _recipients(session, [c.id for c in batch])
@@ -428,14 +431,21 @@ def deliver_due(store: Store, *, channel_for: ChannelFor, limit: int = 500, shop
     due message, oldest first (safe next to procrastinate workers: each row is claimed before it is sent)."""
     counts = DeliveryCounts()
     counts.recovered = recover_stale(store, channel_for=channel_for, now=now())
-    with store.session() as session:
-        ids = due_message_ids(session, now=now(), limit=limit, shop_id=shop_id)
-    for message_id in ids:
+    remaining = limit
+    while remaining > 0:
+        size = min(BATCH_SIZE, remaining)
         try:
-            counts.add(deliver_one(store, message_id, channel_for=channel_for, worker=worker, now=now))
-        except Exception as exc:  # one broken row never stops the others
-            log.exception("delivering message %s failed", message_id)
-            counts.errors.append(f"{message_id}: {type(exc).__name__}: {exc}")
+            batch = deliver_batch(store, channel_for=channel_for, worker=worker, limit=size, now=now,
+                                  rules_ttl_seconds=0, shop_id=shop_id)
+        except Exception as exc:  # a broken pass is reported; the rows it claimed are settled by the recovery
+            log.exception("delivering a batch failed")
+            counts.errors.append(f"{type(exc).__name__}: {exc}")
+            break
+        for outcome in ("sent", "retried", "dead", "skipped"):
+            setattr(counts, outcome, getattr(counts, outcome) + batch.get(outcome, 0))
+        remaining -= batch["claimed"]
+        if batch["claimed"] < size:
+            break
     return counts
 
 

@@ -16,7 +16,8 @@ from kefu.domain.messaging.lifecycle import DueMessage, OrderMoments, due_messag
 from kefu.domain.messaging.rules import MessagingRules
 from kefu.domain.messaging.templates import spec
 from kefu.services.message_templates import render_for_shop, rules_of
-from kefu.services.outbox import OutgoingMessage, QueuedMessage, queue_message
+from kefu.services.outbox import OutgoingMessage, QueuedMessage, default_idempotency_key, queue_message
+from kefu.store.messaging_tables import OutboxMessage
 from kefu.store.tables import Alert, Customer, Order, OrderLine, Shipment, Shop
 
 log = logging.getLogger(__name__)
@@ -84,13 +85,19 @@ def _moments(order: Order, parcel: Shipment | None) -> OrderMoments:
     )
 
 
+def _message_for(order: Order, event: str, variables: dict[str, str]) -> OutgoingMessage:
+    return OutgoingMessage(shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.id, event=event,
+                           purpose=spec(event).purpose, template=event, variables=variables)
+
+
 def _queue_due(session: Session, order: Order, parcel: Shipment | None, due: Iterable[DueMessage], now: datetime,
-               rules: MessagingRules, counts: dict[str, int]) -> None:
+               rules: MessagingRules, counts: dict[str, int], known: set[str]) -> None:
     for item in due:
-        result = queue_message(session, OutgoingMessage(
-            shop_id=order.shop_id, customer_id=order.customer_id, order_id=order.id, event=item.event,
-            purpose=spec(item.event).purpose, template=item.event, variables=order_variables(session, order, parcel),
-        ), now=now, actor="lifecycle", rules=rules)
+        if default_idempotency_key(_message_for(order, item.event, {})) in known:  # queued before: nothing to do
+            counts["duplicate"] = counts.get("duplicate", 0) + 1
+            continue
+        result = queue_message(session, _message_for(order, item.event, order_variables(session, order, parcel)),
+                               now=now, actor="lifecycle", rules=rules)
         counts[result.status] = counts.get(result.status, 0) + 1
 
 
@@ -107,6 +114,7 @@ def lifecycle_for_orders(session_or_conn: Session | Connection, order_ids: Itera
         chunk = ids[start:start + CHUNK]
         orders = list(session.scalars(select(Order).where(Order.id.in_(chunk))))
         parcels = _first_parcels(session, chunk)
+        known = set(session.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.order_id.in_(chunk))))
         for order in orders:
             examined += 1
             if order.shop_id not in rules_by_shop:
@@ -114,7 +122,7 @@ def lifecycle_for_orders(session_or_conn: Session | Connection, order_ids: Itera
             rules = rules_by_shop[order.shop_id]
             parcel = parcels.get(order.id)
             due = [d for d in due_messages(_moments(order, parcel), now=now, rules=rules) if not only or d.event in only]
-            _queue_due(session, order, parcel, due, now, rules, counts)
+            _queue_due(session, order, parcel, due, now, rules, counts, known)
     session.flush()
     return LifecycleResult(examined, counts.get("queued", 0), counts.get("suppressed", 0) + counts.get("blocked", 0),
                            counts.get("duplicate", 0))

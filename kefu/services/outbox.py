@@ -4,7 +4,7 @@ opt-out, daily cap, quiet hours, promise guard), and handed to the delivery work
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -106,25 +106,23 @@ _CONTEXT_KEY = "kefu.outbox.shop_context"
 def shop_context(session: Session, shop_id: str, rules: MessagingRules | None = None) -> ShopContext:
     """The shop's context, kept in the session's info until its transaction ends (a batch of messages reads it once)."""
     cache = session.info.setdefault(_CONTEXT_KEY, {})
-    if shop_id in cache and rules is None:
-        return cache[shop_id]
-    from kefu.config import shop_rules
-    from kefu.services.message_templates import rules_of
-    from kefu.store.tables import Shop
+    context = cache.get(shop_id)
+    if context is None:
+        from kefu.config import shop_rules
+        from kefu.services.message_templates import rules_of
+        from kefu.store.tables import Shop
 
-    shop = session.get(Shop, shop_id)
-    merged = shop_rules(shop.settings if shop else None)
-    try:  # the promise guard's view of the shop (its knowledge base and configured facts), when installed
-        from kefu.services.shop_facts import load_shop_facts
+        shop = session.get(Shop, shop_id)
+        merged = shop_rules(shop.settings if shop else None)
+        try:  # the promise guard's view of the shop (its knowledge base and configured facts), when installed
+            from kefu.services.shop_facts import load_shop_facts
 
-        facts = load_shop_facts(session, shop_id)
-    except ImportError:  # pragma: no cover - written separately
-        facts = None
-    context = ShopContext(rules or rules_of(shop), shop.name if shop else None,
-                          (merged.get("channels") or {}).get("marketing_opt_out"), facts)
-    if rules is None:
-        cache[shop_id] = context
-    return context
+            facts = load_shop_facts(session, shop_id)
+        except ImportError:  # pragma: no cover - written separately
+            facts = None
+        context = cache[shop_id] = ShopContext(rules_of(shop), shop.name if shop else None,
+                                               (merged.get("channels") or {}).get("marketing_opt_out"), facts)
+    return replace(context, rules=rules) if rules is not None else context
 
 
 @event.listens_for(Session, "after_transaction_end")
