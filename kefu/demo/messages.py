@@ -18,7 +18,7 @@ from kefu.store.messaging_tables import MessageDecision, OutboxMessage
 from kefu.store.tables import Alert, Customer, Order
 
 DAYS = 3
-STEP_HOURS = 3  # the demo sweeps and delivers every three hours of the last three days
+STEP_HOURS = 6  # the demo sweeps and delivers every six hours of the last three days (00:00 and 06:00 are quiet)
 CONSENT_EVERY = 3  # one recent buyer in three agreed to marketing (review invitations)
 OPT_OUT_REPLIES = ("退订", "T", "R")
 UNREACHABLE = 2  # buyers whose number the provider refuses: dead letters for the retry button
