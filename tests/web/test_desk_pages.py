@@ -142,3 +142,22 @@ def test_an_angry_message_becomes_a_complaint_case_from_the_card(agent, shop):
     again = agent.post(f"/inbox/{cid}/case", follow_redirects=False)
     assert again.headers["location"] == response.headers["location"]  # one case per message
     assert 'id="open-case"' in agent.get(f"/inbox?c={cid}").text
+
+
+def test_knowledge_entries_are_edited_and_deleted_in_place(client, store, shop):
+    from sqlalchemy import select
+
+    from kefu.store.desk_tables import KnowledgeEntry
+
+    with store.session() as s:
+        entry_id = s.scalars(select(KnowledgeEntry.id)).one()
+    form = client.get("/knowledge", params={"edit": entry_id}).text
+    assert 'value="发货与快递"' in form and "cutoff: 16:00" in form
+    changed = client.post("/knowledge", data={"entry_id": entry_id, "kind": "shipping", "title": "发货与快递",
+                                              "data": SHIPPING.replace("16:00", "17:00"), "active": "1"},
+                          follow_redirects=False)
+    assert changed.status_code == 303
+    assert "17:00" in client.get("/api/knowledge").json()["items"][0]["data"]["cutoff"]
+    assert client.post(f"/knowledge/{entry_id}/delete", follow_redirects=False).status_code == 303
+    assert client.get("/api/knowledge").json()["items"] == []
+    assert client.get("/knowledge", params={"edit": entry_id}).status_code == 404
