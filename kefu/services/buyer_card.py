@@ -135,4 +135,15 @@ def buyer_card(session: Session, customer_id: str | None, *, now: datetime | Non
         personality_override=reading.override if reading else None,
         personality_evidence=tuple((reading.evidence or [])[:3]) if reading else (),
         tags=tags, orders=card_orders, cases=_open_cases(session, customer.id),
+        extra={"risk": _risk(session, customer.id)},
     )
+
+
+def _risk(session: Session, customer_id: str) -> dict | None:
+    """The buyer's latest 差评师 risk for the card (None before any assessment)."""
+    from kefu.services.extortion_risk import latest_risk
+
+    row = latest_risk(session, customer_id)
+    if row is None:
+        return None
+    return {"level": row.level, "score": row.score, "signals": row.signals}

@@ -264,6 +264,9 @@ def receive_buyer_message(session: Session, *, shop_id: str, buyer: str, text: s
     assert message is not None  # a new random id is never stored already
     if conversation.customer_id:
         refresh_personality(session, conversation.customer_id, now=now)
+        from kefu.services.extortion_risk import assess_buyer
+
+        assess_buyer(session, conversation.customer_id, trigger="contact", now=now)  # 差评师 risk on every contact
     return message
 
 

@@ -21,6 +21,7 @@ from kefu.domain.desk.drafts import Draft, DraftRequest, Voice, compose_draft
 from kefu.domain.desk.signals import find_province
 from kefu.services.buyer_card import buyer_card
 from kefu.services.conversations import get_conversation, latest_buyer_message
+from kefu.services.extortion_risk import is_high_risk
 from kefu.services.followups import create_followup, followup_due
 from kefu.services.knowledge import knowledge_of
 from kefu.services.llm_drafts import LlmSettings, reword_draft
@@ -131,13 +132,14 @@ def draft_for_conversation(session: Session, conversation_id: str, *, now: datet
         top=int(desk.get("retrieval_top", 3)),
     )
     draft = compose_draft(request, knowledge_of(session, conversation.shop_id), shop_voice(rules))
+    risky = is_high_risk(session, conversation.customer_id)  # a 差评师 risk turns the guard's warnings into blocks
     guard = guard_text(session, conversation.shop_id, draft.text, province=find_province(message.body), now=now,
-                       high_risk=draft.angry)
+                       high_risk=draft.angry or risky)
     backend = "rules"
     reworded = reword_draft(draft, message.body, LlmSettings.from_env())  # None unless KEFU_LLM_BASE_URL is set
     if reworded:
         checked = guard_text(session, conversation.shop_id, reworded, province=find_province(message.body), now=now,
-                             high_risk=draft.angry)
+                             high_risk=draft.angry or risky)
         if checked.action == "allow" or (checked.action == guard.action and not checked.blocked):
             draft, guard, backend = dataclasses.replace(draft, text=reworded), checked, "llm"
     tasks: list[FollowupTask] = []

@@ -93,6 +93,14 @@ def assess_buyer(session: Session, customer_id: str, *, trigger: str, now: datet
     return row
 
 
+def is_high_risk(session: Session, customer_id: str | None) -> bool:
+    """True when the buyer's latest assessment is high: the promise guard then blocks what it would only warn about."""
+    if not customer_id:
+        return False
+    latest = latest_risk(session, customer_id)
+    return latest is not None and latest.level == "high"
+
+
 def latest_risk(session: Session, customer_id: str) -> RiskAssessment | None:
     return session.scalar(select(RiskAssessment).where(RiskAssessment.customer_id == customer_id)
                           .order_by(RiskAssessment.assessed_at.desc()).limit(1))

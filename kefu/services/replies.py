@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kefu.domain.desk.signals import find_province
+from kefu.domain.promise_guard import PromiseFound
 from kefu.ids import new_id
 from kefu.services.conversations import (
     MessageError,
@@ -18,6 +19,8 @@ from kefu.services.conversations import (
     latest_buyer_message,
 )
 from kefu.services.drafts import GuardResult, guard_text
+from kefu.services.extortion_risk import is_high_risk
+from kefu.services.promises import record_promises
 from kefu.store.desk_tables import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,8 @@ def send_reply(session: Session, conversation_id: str, text: str, *, author: str
     conversation = get_conversation(session, conversation_id)
     last = latest_buyer_message(session, conversation_id)
     province = find_province(last.body) if last else None
-    guard = guard_text(session, conversation.shop_id, text, province=province, now=now)
+    guard = guard_text(session, conversation.shop_id, text, province=province, now=now,
+                       high_risk=is_high_risk(session, conversation.customer_id))
     if guard.blocked:
         raise ReplyBlocked(guard)
     if guard.action == "warn" and not confirm_warnings:
@@ -83,5 +87,13 @@ def send_reply(session: Session, conversation_id: str, text: str, *, author: str
               "from_draft": from_draft, "citations": citations or []}
     message = add_message(session, conversation, sender="seller", text=text, sent_at=now, author=author, source="inbox",
                           message_id=message_id, detail=detail, now=now)
+    record_promises(session, conversation.shop_id, conversation.customer_id, _found(guard), message_id=message_id,
+                    source_text=text, made_by=author, now=now)
     assert message is not None
     return SentReply(message, guard, status, reason)
+
+
+def _found(guard: GuardResult) -> list[PromiseFound]:
+    """The guard's promises (kept as JSON-ready dicts on the result) back as PromiseFound for the promise register."""
+    return [PromiseFound(p["kind"], p["text"], datetime.fromisoformat(p["due_at"]) if p.get("due_at") else None)
+            for p in guard.promises]

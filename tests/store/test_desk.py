@@ -231,3 +231,26 @@ def test_cli_imports_a_chat_file_and_prints_bad_lines(store, shop_id, tmp_path):
     result = CliRunner().invoke(cli_app, ["--db", store.url, "chats", "import", str(path), "--shop", "小桃子"])
     assert result.exit_code == 0, result.output
     assert "new 1" in result.output and "chats.csv:3" in result.output
+
+
+def test_a_high_risk_buyer_tightens_the_guard_and_sent_promises_are_registered(store, shop_id):
+    from kefu.services.extortion_risk import latest_risk
+    from kefu.services.replies import ReplyNeedsConfirmation
+    from kefu.store.case_tables import Promise
+
+    with store.session() as s:
+        add_buyer(s, shop_id, "tb_老实人")
+        calm = receive_buyer_message(s, shop_id=shop_id, buyer="tb_老实人", text="这件会掉色吗", now=NOW)
+        with pytest.raises(ReplyNeedsConfirmation):
+            send_reply(s, calm.conversation_id, "亲，保证不掉色", author="小美", now=NOW)
+        send_reply(s, calm.conversation_id, "亲，今天一定给您发出", author="小美", now=NOW)
+        [promise] = s.scalars(select(Promise)).all()
+        assert (promise.kind, promise.made_by) == ("ship", "小美") and promise.due_at is not None
+
+        add_buyer(s, shop_id, "tb_要挟")
+        threat = receive_buyer_message(s, shop_id=shop_id, buyer="tb_要挟",
+                                       text="这件会掉色吗？不给我返50块就给差评，加微信转账", now=NOW)
+        customer = s.get(Conversation, threat.conversation_id).customer_id
+        assert latest_risk(s, customer).level == "high"  # scored on contact
+        with pytest.raises(ReplyBlocked):
+            send_reply(s, threat.conversation_id, "亲，保证不掉色", author="小美", now=NOW)
