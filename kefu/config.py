@@ -133,6 +133,7 @@ SHOP_RULE_DEFAULTS: dict[str, Any] = {
         "medium_at": 30,
         "high_at": 60,
         "per_event_cap": 3,
+        "order_lookback_hours": 48,  # orders imported or received this recent get their buyer scored
         "remote_provinces": ["新疆", "西藏", "青海", "内蒙古", "宁夏", "甘肃", "海南"],
     },
     # Returns (kefu.domain.returns): the 7-day no-reason window (消费者权益保护法 §25, counted from the day after signing),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from sqlalchemy import func, select
@@ -91,6 +91,30 @@ def assess_buyer(session: Session, customer_id: str, *, trigger: str, now: datet
     session.add(row)
     session.flush()
     return row
+
+
+def assess_new_orders(session: Session, shop_id: str, now: datetime) -> int:
+    """Score the buyers of orders placed within the look-back (`extortion_risk.order_lookback_hours`) that have no
+    assessment since the order came in: an import of history scores nobody. Returns the buyers scored."""
+    shop = session.get(Shop, shop_id)
+    hours = float(shop_rules(shop.settings if shop else None)["extortion_risk"].get("order_lookback_hours", 48))
+    since = now - timedelta(hours=hours)
+    recent = session.execute(
+        select(Order.id, Order.customer_id, Order.created_at)
+        .where(Order.shop_id == shop_id, Order.created_at >= since, Order.customer_id.is_not(None))
+        .order_by(Order.created_at.desc())
+    ).all()
+    scored: set[str] = set()
+    for order_id, customer_id, created in recent:
+        if customer_id in scored:
+            continue
+        last = session.scalar(select(func.max(RiskAssessment.assessed_at)).where(
+            RiskAssessment.customer_id == customer_id))
+        if last is not None and last >= created:
+            continue
+        assess_buyer(session, customer_id, trigger="order", now=now, order_id=order_id)
+        scored.add(customer_id)
+    return len(scored)
 
 
 def is_high_risk(session: Session, customer_id: str | None) -> bool:

@@ -301,6 +301,18 @@ def _after_import(conn: Connection, shop_id: str) -> None:
     refresh_customer_stats(conn, shop_id)
     read_buyer_requirements(conn, shop_id)
     lifecycle_after_import(conn, shop_id)  # paid / shipped messages for recent orders only (services.lifecycle)
+    _score_recent_buyers(conn, shop_id)
+
+
+def _score_recent_buyers(conn: Connection, shop_id: str) -> None:
+    """差评师 risk for the buyers of recent orders (services.extortion_risk), in the import's transaction."""
+    from sqlalchemy.orm import Session
+
+    from kefu.services.extortion_risk import assess_new_orders
+
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+        assess_new_orders(session, shop_id, datetime.now(timezone.utc))
+        session.commit()
 
 
 @contextmanager

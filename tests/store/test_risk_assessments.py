@@ -78,3 +78,25 @@ def test_a_regular_buyer_stays_low(store):
         session.flush()
         assessment = assess_buyer(session, cust.id, trigger="contact", now=NOW)
     assert assessment.level == "low" and assessment.score == 0
+
+
+def test_new_orders_get_their_buyer_scored_once_and_history_is_left_alone(store):
+    from kefu.services.extortion_risk import assess_new_orders
+
+    with store.session() as session:
+        shop = get_or_create_shop(session, "风险店")
+        fresh = _buyer(session, shop.id, "新买家")
+        old = _buyer(session, shop.id, "老订单", province="浙江")
+        session.flush()
+        session.add(Order(id=order_id(shop.id, "n1"), shop_id=shop.id, platform="taobao", order_no="n1",
+                          customer_id=fresh.id, status=s.WAIT_SELLER_SEND_GOODS, created_at=NOW - timedelta(hours=3),
+                          buyer_message="今天能发货吗？货到付款", source="test"))
+        session.add(Order(id=order_id(shop.id, "h1"), shop_id=shop.id, platform="taobao", order_no="h1",
+                          customer_id=old.id, status=s.TRADE_FINISHED, created_at=NOW - timedelta(days=90),
+                          source="test"))
+        session.flush()
+        assert assess_new_orders(session, shop.id, NOW) == 1
+        assert assess_new_orders(session, shop.id, NOW) == 0
+        assert latest_risk(session, old.id) is None
+        fresh_risk = latest_risk(session, fresh.id)
+    assert fresh_risk.level == "medium" and [s["code"] for s in fresh_risk.signals] == ["new_buyer", "remote_cod_same_day"]
