@@ -224,6 +224,7 @@ class Shipment(Base):
         Index("ix_shipments_waybill", "shop_id", "waybill_no"),
         Index("ix_shipments_waybill_only", "waybill_no"),  # carrier pushes name a waybill, not a shop
         Index("ix_shipments_watch", "shop_id", "status", "last_event_at"),
+        Index("ix_shipments_order", "order_id"),  # an order's parcels: the buyer card, lifecycle, returns
     )
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "{order_id}:{waybill_no}": one row per parcel
