@@ -180,7 +180,7 @@ def bulk_queue(store, shop_id: str, buyers: list[str], count: int, tag: str) -> 
     from sqlalchemy import insert
 
     from kefu.ids import new_id
-    from kefu.queue.dispatch import defer_deliveries
+    from kefu.queue.dispatch import wake_workers
     from kefu.store.messaging_tables import MessageDecision, OutboxMessage
 
     started = time.perf_counter()
@@ -196,7 +196,7 @@ def bulk_queue(store, shop_id: str, buyers: list[str], count: int, tag: str) -> 
             session.execute(insert(OutboxMessage), rows)
             session.execute(insert(MessageDecision), [dict(shop_id=shop_id, message_id=r["id"], at=now,
                                                            decision="queued") for r in rows])
-            defer_deliveries(session, [r["id"] for r in rows])
+            wake_workers(session)
         ids.extend(r["id"] for r in rows)
     return ids, time.perf_counter() - started
 

@@ -4,7 +4,6 @@ due messages, deferred once per transaction and moment (a lifecycle sweep queuei
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import event, text
@@ -27,10 +26,10 @@ def uses_job_queue(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def defer_deliveries(session: Session, message_ids: Sequence[str], *, run_at: datetime | None = None) -> int:
-    """Make sure a delivery job runs at `run_at` (now when None) after this transaction commits; jobs deferred in the
-    same transaction for the same moment are one job. The number of jobs deferred (0 or 1)."""
-    if not message_ids or not uses_job_queue(session):
+def wake_workers(session: Session, *, run_at: datetime | None = None) -> int:
+    """Make sure a delivery job runs at `run_at` (now when None) once this transaction commits; jobs for the same
+    moment in the same transaction are one job. The number of jobs deferred (0 or 1; always 0 on SQLite)."""
+    if not uses_job_queue(session):
         return 0
     deferred = session.info.setdefault(_DEFERRED_KEY, set())
     if run_at in deferred:

@@ -72,14 +72,14 @@ def _rt() -> QueueRuntime:
 def deliver_batch() -> dict[str, int]:
     """One job: claim a batch of due messages (their row state decides, so a surplus job changes nothing), send them,
     record the outcomes; a full batch first defers another job so the backlog spreads over every worker."""
-    from kefu.queue.dispatch import defer_deliveries
+    from kefu.queue.dispatch import wake_workers
     from kefu.services.delivery import deliver_batch as deliver
 
     rt = _rt()
 
     def one_more_job() -> None:
         with rt.store.session() as session:
-            defer_deliveries(session, ["more"])
+            wake_workers(session)
 
     return deliver(rt.store, channel_for=rt.channel_for, lease_seconds=rt.lease_seconds, on_full=one_more_job)
 
@@ -87,14 +87,14 @@ def deliver_batch() -> dict[str, int]:
 def recover_outbox(timestamp: int) -> int:
     """Every few seconds: settle messages left `sending` by a worker that died (their lease is over), and wake a
     delivery job when due messages wait with none coming (a job lost with a crashed database, say)."""
-    from kefu.queue.dispatch import defer_deliveries
+    from kefu.queue.dispatch import wake_workers
     from kefu.services.delivery import due_message_ids, recover_stale
 
     rt = _rt()
     settled = recover_stale(rt.store, channel_for=rt.channel_for)
     with rt.store.session() as session:
         if due_message_ids(session, now=datetime.now(timezone.utc), limit=1):
-            defer_deliveries(session, ["due"])
+            wake_workers(session)
     return settled
 
 

@@ -21,7 +21,7 @@ from kefu.domain.messaging.retry import after_failure
 from kefu.domain.messaging.rules import MessagingRules
 from kefu.config import SHOP_RULE_DEFAULTS
 from kefu.domain.privacy import redact_phones
-from kefu.queue.dispatch import defer_deliveries
+from kefu.queue.dispatch import wake_workers
 from kefu.services.message_templates import rules_of
 from kefu.services.outbox import DEAD, QUEUED, RETRY, SENDING, SENT, record_decision
 from kefu.store.database import Store
@@ -219,7 +219,7 @@ def _finish(session: Session, claimed: Claimed, result: Any, *, worker: str, now
     record_decision(session, claimed, decision, at=now, reason=None if result.ok else result.error_code,
                     detail=detail, actor=worker)
     if outcome == "retried":
-        defer_deliveries(session, [claimed.id], run_at=values["next_attempt_at"])
+        wake_workers(session, run_at=values["next_attempt_at"])
     return outcome
 
 
@@ -343,7 +343,7 @@ def _finish_batch(session: Session, outcomes: list[tuple[Claimed, Any]], *, work
             updates)
         session.connection().execute(insert(MessageDecision), decisions)
     if retry_at is not None:
-        defer_deliveries(session, ["retry"], run_at=retry_at)
+        wake_workers(session, run_at=retry_at)
     return counts
 
 
@@ -421,7 +421,7 @@ def recover_stale(store: Store, *, channel_for: ChannelFor, now: datetime | None
                 settled += 1
                 record_decision(session, row, decision, at=now, reason=reason, actor="recovery")
                 if decision == "retry":
-                    defer_deliveries(session, [row.id])
+                    wake_workers(session)
     return settled
 
 
@@ -459,5 +459,5 @@ def retry_dead(session: Session, message_id: str, *, actor: str | None, now: dat
     row = session.get(OutboxMessage, message_id)
     session.refresh(row)
     record_decision(session, row, "retried", at=now, actor=actor)
-    defer_deliveries(session, [message_id])
+    wake_workers(session)
     return True

@@ -17,7 +17,7 @@ from kefu.domain.messaging.rules import PURPOSES, MessagingRules
 from kefu.domain.messaging.templates import TemplateProblem
 from kefu.domain.privacy import redact_phones
 from kefu.ids import new_id
-from kefu.queue.dispatch import defer_deliveries
+from kefu.queue.dispatch import wake_workers
 from kefu.services.message_templates import render_for_shop, shop_messaging_rules
 from kefu.store.messaging_tables import MessageDecision, MessageSuppression, OutboxMessage
 from kefu.store.tables import Customer
@@ -243,7 +243,7 @@ def queue_message(session: Session, message: OutgoingMessage, *, now: datetime, 
         deferred = decision.action == DEFER
         record_decision(session, row, "deferred" if deferred else "queued", at=now, reason=reason, actor=actor,
                         detail=f"until {next_attempt_at.isoformat()}" if deferred else None)
-        defer_deliveries(session, [row.id], run_at=next_attempt_at if deferred else None)
+        wake_workers(session, run_at=next_attempt_at if deferred else None)
     else:
         record_decision(session, row, status, at=now, reason=reason, actor=actor)
     return QueuedMessage(row.id, status, reason, text)

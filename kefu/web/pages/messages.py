@@ -38,7 +38,6 @@ from kefu.web.templating import is_htmx, render
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
-APOLOGY_KINDS = ("stall", "exception", "ship_promise_broken", "fake_shipping")  # alerts a delay apology answers
 
 
 def _now() -> datetime:
