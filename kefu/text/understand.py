@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 from kefu.text.anger import anger_of
@@ -45,10 +45,15 @@ class MessageAnalysis:
 
     def to_json(self, call_threshold: float = DEFAULT_ANGER_CALL_THRESHOLD) -> dict[str, object]:
         """A JSON-ready dict (topics as a list, plus suggest_call)."""
-        row = asdict(self)
-        row["topics"] = list(self.topics)
-        row["suggest_call"] = self.suggests_call(call_threshold)
-        return row
+        return {
+            "intent": self.intent,
+            "intent_confidence": self.intent_confidence,
+            "sentiment": self.sentiment,
+            "sentiment_score": self.sentiment_score,
+            "anger": self.anger,
+            "topics": list(self.topics),
+            "suggest_call": self.anger >= call_threshold,
+        }
 
 
 _ready = threading.Lock()
