@@ -17,7 +17,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from kefu import __version__
 from kefu.config import Settings
 from kefu.queue.in_process import start_outbox_loop, stop_outbox_loop
-from kefu.services.watch import sweep_shops
 from kefu.store.database import Store
 from kefu.web import i18n
 from kefu.web.api import alerts as alerts_api
@@ -154,26 +153,15 @@ async def _watch_sweeps(app: FastAPI):
 
 
 async def _sweep_forever(store: Store, seconds: float) -> None:
-    """Sweep every shop, then wait; a failing sweep is logged and the next one runs on time."""
+    """Run the periodic sweeps (kefu.services.periodic) every `seconds`; a failing one is logged, the rest go on."""
+    from kefu.services.periodic import run_due
+
+    last_run: dict = {}
     while True:
         try:
-            await asyncio.to_thread(
-                sweep_shops, store, on_error=lambda shop_id, exc: log.error("watch sweep of shop %s failed: %s", shop_id, exc)
-            )
-        except Exception:  # the workbench must keep serving whatever the sweep does
-            log.exception("watch sweep failed")
-        try:  # promises to buyers that fell due: marked overdue with a promise.due alert (kefu.services.promises)
-            from kefu.services.promises import sweep_all as sweep_promises
-
-            await asyncio.to_thread(sweep_promises, store)
-        except Exception:
-            log.exception("promise sweep failed")
-        try:  # refunds past due and return-rate jumps: returns.* alerts (kefu.services.returns)
-            from kefu.services.returns import sweep_all as sweep_returns
-
-            await asyncio.to_thread(sweep_returns, store)
-        except Exception:
-            log.exception("returns sweep failed")
+            await asyncio.to_thread(run_due, store, last_run)
+        except Exception:  # the workbench must keep serving whatever the sweeps do
+            log.exception("periodic sweeps failed")
         await asyncio.sleep(seconds)
 
 

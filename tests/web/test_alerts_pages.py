@@ -224,7 +224,7 @@ def test_tests_do_not_sweep_unless_asked(store, app, client):
 def test_a_failing_sweep_never_stops_the_server(store, monkeypatch, users):
     from starlette.testclient import TestClient
 
-    import kefu.web.app as web_app
+    import kefu.services.watch as watch
 
     calls = []
 
@@ -232,7 +232,7 @@ def test_a_failing_sweep_never_stops_the_server(store, monkeypatch, users):
         calls.append(1)
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(web_app, "sweep_shops", broken)
+    monkeypatch.setattr(watch, "sweep_shops", broken)
     app = create_app(store, Settings(session_secret="x", watch_sweep_minutes=0.001))
     with TestClient(app) as client:
         assert _wait_for(lambda: len(calls) >= 2)
