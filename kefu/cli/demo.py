@@ -60,7 +60,7 @@ def demo(
     table.add_row("订单 / orders", f"{summary.orders} ({summary.lines} 子订单 / lines)")
     table.add_row("客服备注 / agent notes", f"{summary.profiles} 位客户 / customers")
     for line in summary.extras:
-        name, _, value = line.rpartition(": ")
+        name, _, value = line.partition(": ")
         table.add_row(name, value)
     table.add_row("文件 / files", "\n".join(str(p) for p in summary.files))
     out.print(table)
