@@ -47,9 +47,9 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def serve_workbench(path: Path, seed=None) -> Iterator[str]:
-    """Serve a workbench on a fresh SQLite database at `path` with one owner, after `seed(store)` if given; yields
-    its base URL and stops the server afterwards."""
+def serve_workbench(path: Path, seed=None, owner: tuple[str, str] | None = OWNER) -> Iterator[str]:
+    """Serve a workbench on a fresh SQLite database at `path` with `owner` (None: the seed makes its own users), after
+    `seed(store)` if given; yields its base URL and stops the server afterwards."""
     import uvicorn
 
     from kefu.config import Settings
@@ -58,8 +58,9 @@ def serve_workbench(path: Path, seed=None) -> Iterator[str]:
     from kefu.web.auth import create_user
 
     store = Store(f"sqlite:///{path}")
-    with store.session() as session:
-        create_user(session, *OWNER, role="owner", display_name="店主")
+    if owner is not None:
+        with store.session() as session:
+            create_user(session, *owner, role="owner", display_name="店主")
     if seed is not None:
         seed(store)
     port = _free_port()

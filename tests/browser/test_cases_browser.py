@@ -3,9 +3,6 @@ approval of a beyond-policy offer), execute and follow-up, to a recorded satisfa
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,55 +12,33 @@ from playwright.sync_api import expect
 OWNER = ("caseboss", "browser-case-pass")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def case_workbench(tmp_path_factory):
+def case_workbench(tmp_path_factory, seeded_workbench):
     """A running workbench whose shop has a buyer, a 100-yuan order and a live parcel-exception alert on it."""
-    import uvicorn
-
-    from kefu.config import Settings
     from kefu.ids import customer_id
     from kefu.services.shops import get_or_create_shop
-    from kefu.store.database import Store
     from kefu.store.tables import Alert, Customer, Order
-    from kefu.web import create_app
     from kefu.web.auth import create_user
 
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('case-browser') / 'kefu.db'}")
-    now = datetime.now(UTC)
-    with store.session() as session:
-        create_user(session, *OWNER, role="owner", display_name="店主")
-        shop_id = get_or_create_shop(session, "投诉演示店").id
-        cid = customer_id(shop_id, "taobao", "tb_生气的买家")
-        session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_生气的买家",
-                             buyer_nick="tb_生气的买家", created_at=now))
-        session.flush()
-        session.add(Order(id=f"{shop_id}:8801", shop_id=shop_id, platform="taobao", order_no="8801", customer_id=cid,
-                          buyer_nick="tb_生气的买家", status="WAIT_BUYER_CONFIRM_GOODS", source="test",
-                          paid_amount=Decimal("100.00"), created_at=now - timedelta(days=3)))
-        session.flush()
-        session.add(Alert(id="b" * 32, shop_id=shop_id, kind="exception", severity="critical", status="open",
-                          dedupe_key="exception:browser", order_id=f"{shop_id}:8801", customer_id=cid,
-                          raised_at=now - timedelta(hours=1), rule="物流异常: 包裹成为问题件"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, Settings()), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the workbench did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
+    def seed(store) -> None:
+        now = datetime.now(UTC)
+        with store.session() as session:
+            create_user(session, *OWNER, role="owner", display_name="店主")
+            shop_id = get_or_create_shop(session, "投诉演示店").id
+            cid = customer_id(shop_id, "taobao", "tb_生气的买家")
+            session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_生气的买家",
+                                 buyer_nick="tb_生气的买家", created_at=now))
+            session.flush()
+            session.add(Order(id=f"{shop_id}:8801", shop_id=shop_id, platform="taobao", order_no="8801", customer_id=cid,
+                              buyer_nick="tb_生气的买家", status="WAIT_BUYER_CONFIRM_GOODS", source="test",
+                              paid_amount=Decimal("100.00"), created_at=now - timedelta(days=3)))
+            session.flush()
+            session.add(Alert(id="b" * 32, shop_id=shop_id, kind="exception", severity="critical", status="open",
+                              dedupe_key="exception:browser", order_id=f"{shop_id}:8801", customer_id=cid,
+                              raised_at=now - timedelta(hours=1), rule="物流异常: 包裹成为问题件"))
+
+    with seeded_workbench(tmp_path_factory.mktemp('case-browser') / 'kefu.db', seed=seed, owner=None) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,55 +15,33 @@ SHIPPING = "cutoff: 16:00\nship_promise_hours: 48\nsame_day: 是\ncouriers: 中�
            "excluded_provinces: 新疆、西藏\nremote_fee: 15\ncash_on_delivery: 否\ninvoice: 是"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def desk_workbench(tmp_path_factory):
+def desk_workbench(tmp_path_factory, seeded_workbench):
     """A workbench whose shop has a knowledge base and a buyer (with an order) asking the Xinjiang / COD trap."""
-    import uvicorn
-
-    from kefu.config import Settings
     from kefu.ids import customer_id
     from kefu.services.conversations import receive_buyer_message
     from kefu.services.knowledge import save_entry
     from kefu.services.shops import get_or_create_shop
-    from kefu.store.database import Store
     from kefu.store.tables import Customer, Order
-    from kefu.web import create_app
     from kefu.web.auth import create_user
 
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('desk') / 'kefu.db'}")
-    now = datetime.now(UTC)
-    with store.session() as s:
-        create_user(s, *OWNER, role="owner", display_name="店主")
-        shop_id = get_or_create_shop(s, "小桃子的衣橱").id
-        save_entry(s, shop_id=shop_id, kind="shipping", title="发货与快递", data=SHIPPING)
-        cid = customer_id(shop_id, "taobao", "tb_新疆小红")
-        s.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_新疆小红", buyer_nick="tb_新疆小红",
-                       value_tier="top", orders_count=1, total_spent=Decimal("259.00"), created_at=now))
-        s.flush()
-        s.add(Order(id=f"{shop_id}:7001", shop_id=shop_id, platform="taobao", order_no="7001", customer_id=cid,
-                    buyer_nick="tb_新疆小红", status="WAIT_SELLER_SEND_GOODS", source="test", created_at=now - timedelta(hours=3),
-                    paid_amount=Decimal("259.00"), title_summary="碎花雪纺连衣裙", receiver_province="新疆维吾尔自治区"))
-        receive_buyer_message(s, shop_id=shop_id, buyer="tb_新疆小红", text=TRAP, now=now)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, Settings()), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the workbench did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
+    def seed(store) -> None:
+        now = datetime.now(UTC)
+        with store.session() as s:
+            create_user(s, *OWNER, role="owner", display_name="店主")
+            shop_id = get_or_create_shop(s, "小桃子的衣橱").id
+            save_entry(s, shop_id=shop_id, kind="shipping", title="发货与快递", data=SHIPPING)
+            cid = customer_id(shop_id, "taobao", "tb_新疆小红")
+            s.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_新疆小红", buyer_nick="tb_新疆小红",
+                           value_tier="top", orders_count=1, total_spent=Decimal("259.00"), created_at=now))
+            s.flush()
+            s.add(Order(id=f"{shop_id}:7001", shop_id=shop_id, platform="taobao", order_no="7001", customer_id=cid,
+                        buyer_nick="tb_新疆小红", status="WAIT_SELLER_SEND_GOODS", source="test", created_at=now - timedelta(hours=3),
+                        paid_amount=Decimal("259.00"), title_summary="碎花雪纺连衣裙", receiver_province="新疆维吾尔自治区"))
+            receive_buyer_message(s, shop_id=shop_id, buyer="tb_新疆小红", text=TRAP, now=now)
+
+    with seeded_workbench(tmp_path_factory.mktemp('desk') / 'kefu.db', seed=seed, owner=None) as url:
+        yield url
 
 
 @pytest.mark.browser

@@ -3,9 +3,6 @@ override with a reason), and a late return taken back by goodwill with a depreci
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -13,12 +10,6 @@ import pytest
 from playwright.sync_api import expect
 
 OWNER = ("owner", "browser-owner-pass")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _seed(store) -> None:
@@ -51,29 +42,9 @@ def _seed(store) -> None:
 
 
 @pytest.fixture(scope="module")
-def returns_workbench(tmp_path_factory):
-    import uvicorn
-
-    from kefu.config import Settings
-    from kefu.store.database import Store
-    from kefu.web import create_app
-
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('returns') / 'kefu.db'}")
-    _seed(store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, Settings()), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the workbench did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
+def returns_workbench(tmp_path_factory, seeded_workbench):
+    with seeded_workbench(tmp_path_factory.mktemp('returns') / 'kefu.db', seed=_seed, owner=None) as url:
+        yield url
 
 
 def _enter(page, base: str, order_no: str, reason: str) -> None:

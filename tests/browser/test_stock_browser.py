@@ -3,9 +3,6 @@ and the printable pick list ships the new SKU."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,45 +13,23 @@ from stock_seed import BLACK_M, WHITE_M, add_order, seed_catalogue
 OWNER = ("stockboss", "browser-stock-pass")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def stock_workbench(tmp_path_factory):
+def stock_workbench(tmp_path_factory, seeded_workbench):
     """A running workbench whose shop has a paid order short of black M (white M and white L are in stock)."""
-    import uvicorn
-
-    from kefu.config import Settings
     from kefu.services.shops import get_or_create_shop
-    from kefu.store.database import Store
-    from kefu.web import create_app
     from kefu.web.auth import create_user
 
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('stock-browser') / 'kefu.db'}")
-    now = datetime.now(UTC)
-    with store.session() as session:
-        create_user(session, *OWNER, role="owner", display_name="店主")
-        shop_id = get_or_create_shop(session, "缺货演示店").id
-        seed_catalogue(session, shop_id, white_m=5)
-        add_order(session, shop_id, "7001", [(WHITE_M, 1)], paid_at=now - timedelta(hours=4), buyer="先付款的买家")
-        add_order(session, shop_id, "7002", [(BLACK_M, 1)], paid_at=now - timedelta(hours=2), buyer="缺货的买家")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, Settings()), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the workbench did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.dispose()
+    def seed(store) -> None:
+        now = datetime.now(UTC)
+        with store.session() as session:
+            create_user(session, *OWNER, role="owner", display_name="店主")
+            shop_id = get_or_create_shop(session, "缺货演示店").id
+            seed_catalogue(session, shop_id, white_m=5)
+            add_order(session, shop_id, "7001", [(WHITE_M, 1)], paid_at=now - timedelta(hours=4), buyer="先付款的买家")
+            add_order(session, shop_id, "7002", [(BLACK_M, 1)], paid_at=now - timedelta(hours=2), buyer="缺货的买家")
+
+    with seeded_workbench(tmp_path_factory.mktemp('stock-browser') / 'kefu.db', seed=seed, owner=None) as url:
+        yield url
 
 
 @pytest.mark.browser
