@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 from rich.console import Console
 from sqlalchemy import func, select
@@ -74,4 +76,21 @@ def register(app: typer.Typer) -> None:
         announce_owner(store, settings, demo=demo)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         console.print(f"打开 / open: [bold link]http://{shown_host}:{port}/[/bold link]")
+        warm_text_models()
         uvicorn.run(create_app(store, settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def warm_text_models() -> None:
+    """Load (or on a fresh machine, train and cache) the message models in the background, so the first buyer
+    message of the day is not the one that waits for them."""
+    import threading
+
+    def warm() -> None:
+        try:
+            from kefu.text.understand import analyze
+
+            analyze("你好")
+        except Exception:  # the inbox falls back to keywords; never stop the server for this
+            logging.getLogger(__name__).exception("warming the text models failed")
+
+    threading.Thread(target=warm, name="kefu-warm-text", daemon=True).start()
