@@ -77,3 +77,19 @@ def test_an_open_complaint_leads_the_talking_points_and_online_visits_respect_th
         assert came_online(session, customer_id(shop_id, "taobao", "签收客"), NOW) is None  # one order: not a regular
         complete_visit(session, visit.id, by="小美", now=NOW, note="聊了尺码")
         assert visit.status == "done" and visit.done_by == "小美"
+
+
+def test_a_birthday_wish_goes_out_through_the_outbox_in_the_shops_voice(store):
+    from sqlalchemy import select
+
+    from kefu.store.messaging_tables import OutboxMessage
+
+    shop_id = _shop(store)
+    with store.session() as session:
+        schedule_visits(session, shop_id, NOW)
+        [(visit, customer)] = [(v, c) for v, c in visit_queue(session, shop_id) if v.kind == "birthday"]
+        result = complete_visit(session, visit.id, by="小美", now=NOW, send=True)
+        assert result.status == "queued" and visit.message_id == result.message_id
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == result.message_id))
+        assert row.purpose == "marketing" and row.event == "care.birthday"
+        assert row.text.startswith("寿星，回访店祝您生日快乐") and "拒收请回复R" in row.text
