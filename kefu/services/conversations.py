@@ -267,7 +267,23 @@ def receive_buyer_message(session: Session, *, shop_id: str, buyer: str, text: s
         from kefu.services.extortion_risk import assess_buyer
 
         assess_buyer(session, conversation.customer_id, trigger="contact", now=now)  # 差评师 risk on every contact
+        carry_requests_to_the_packer(session, conversation.customer_id, text, now=now)
     return message
+
+
+def carry_requests_to_the_packer(session: Session, customer_id: str, text: str, *, now: datetime) -> int:
+    """Courier and timing asks in a chat ("请发中通", "周六前要到") go onto the buyer's newest order still waiting to
+    ship, as order requirements the pick list shows; returns the asks stored."""
+    from kefu.domain.order_status import SELLER_CONSIGNED_PART, WAIT_SELLER_SEND_GOODS
+    from kefu.services.requirements import record_requirements
+    from kefu.store.tables import Order
+
+    order_id = session.scalar(select(Order.id).where(
+        Order.customer_id == customer_id, Order.status.in_((WAIT_SELLER_SEND_GOODS, SELLER_CONSIGNED_PART)))
+        .order_by(Order.created_at.desc()).limit(1))
+    if order_id is None:
+        return 0
+    return len(record_requirements(session, order_id, text, now=now))
 
 
 @dataclass

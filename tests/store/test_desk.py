@@ -254,3 +254,17 @@ def test_a_high_risk_buyer_tightens_the_guard_and_sent_promises_are_registered(s
         assert latest_risk(s, customer).level == "high"  # scored on contact
         with pytest.raises(ReplyBlocked):
             send_reply(s, threat.conversation_id, "亲，保证不掉色", author="小美", now=NOW)
+
+
+def test_courier_and_timing_asks_in_chat_reach_the_pick_list(store, shop_id):
+    from kefu.services.requirements import requirements_for_orders
+    from kefu.store.tables import Order
+
+    with store.session() as s:
+        cid = add_buyer(s, shop_id, "tb_要中通")
+        s.add(Order(id=f"{shop_id}:9901", shop_id=shop_id, platform="taobao", order_no="9901", customer_id=cid,
+                    status="WAIT_SELLER_SEND_GOODS", created_at=NOW, paid_at=NOW, source="test"))
+        s.flush()
+        receive_buyer_message(s, shop_id=shop_id, buyer="tb_要中通", text="亲，请发中通，不要发申通哦", now=NOW)
+        kinds = {(r.kind, r.value) for r in requirements_for_orders(s, [f"{shop_id}:9901"])[f"{shop_id}:9901"]}
+    assert {k for k, _v in kinds} >= {"courier_wanted", "courier_excluded"}
