@@ -68,13 +68,14 @@ def demo_growth(context: DemoContext) -> str:
                               .order_by(Customer.total_spent.desc()).limit(3)).all()
         for cid in top:
             propose_surprise(session, cid, by="demo", now=now)
+        campaign = _coupon_campaign(session, shop_id, now)
         buyer, order = _extortion_buyer(session, shop_id, now)
         risk = assess_buyer(session, buyer, trigger="contact", now=now, order_id=order)
     if context.progress:
         context.progress("growth", 1, 1)
     return (f"增长 / growth: {scored} 位客户评分 scored, {len(SEGMENTS)} 个分组 segments, "
             f"{listings.new} 个宝贝自查 listings, {visits.after_signing + visits.birthday + visits.winback} 个回访 visits, "
-            f"差评师风险 risk {risk.score}")
+            f"回访券 coupons {campaign}, 差评师风险 risk {risk.score}")
 
 
 def _extortion_buyer(session, shop_id: str, now) -> tuple[str, str | None]:
@@ -102,3 +103,26 @@ def _extortion_buyer(session, shop_id: str, now) -> tuple[str, str | None]:
                                 source="demo", created_at=at))
     session.flush()
     return cid, order_id
+
+
+
+def _coupon_campaign(session, shop_id: str, now) -> str:
+    """A come-back coupon campaign run a month before the demo's end for the top repeat buyers, with its budget
+    reached and the redemptions the later orders brought (the coupon report has a return to show)."""
+    from kefu.services.coupons import campaign_report, create_campaign, match_campaign_redemptions, run_campaign
+    from kefu.store.growth_tables import CouponCampaign, SavedSegment
+
+    name = "老客回访券 (演示) / come-back coupons (demo)"
+    campaign = session.scalar(select(CouponCampaign).where(CouponCampaign.shop_id == shop_id,
+                                                           CouponCampaign.name == name))
+    if campaign is None:
+        segment = session.scalar(select(SavedSegment.id).where(SavedSegment.shop_id == shop_id,
+                                                               SavedSegment.name == "头部老客 / top repeat buyers"))
+        started = now - timedelta(days=30)
+        campaign = create_campaign(session, shop_id, name=name, amount=Decimal(30), threshold=Decimal(199),
+                                   valid_days=21, per_customer_limit=1, budget=Decimal(600), segment_id=segment,
+                                   message_cost=Decimal("0.05"), by="demo", now=started)
+        run_campaign(session, campaign.id, now=started, by="demo")
+    match_campaign_redemptions(session, campaign.id)
+    report = campaign_report(session, campaign.id, now)
+    return f"{report.figures.issued}/{report.figures.redeemed}"
