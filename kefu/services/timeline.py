@@ -62,6 +62,34 @@ def message_entries(session: Session, customer_id: str) -> Iterable[TimelineItem
             for message_id, created_at, sent_at, text, order_id, status, reason in rows]
 
 
+@timeline_source
+def review_entries(session: Session, customer_id: str) -> Iterable[TimelineItem]:
+    """The buyer's reviews and 追评, with the platform's rating as the status."""
+    from kefu.store.review_tables import Review
+
+    rows = session.execute(select(Review.id, Review.created_at, Review.result, Review.kind, Review.item_title,
+                                  Review.content, Review.order_id)
+                           .where(Review.customer_id == customer_id).order_by(Review.created_at.desc()).limit(50))
+    return [TimelineItem(at=at, kind="review" if kind != "follow_up" else "follow_up_review",
+                         text=f"{title or ''}：{content or '（无文字）'}".lstrip("："), order_id=order_id, status=result,
+                         ref=review_id)
+            for review_id, at, result, kind, title, content, order_id in rows]
+
+
+@timeline_source
+def return_entries(session: Session, customer_id: str) -> Iterable[TimelineItem]:
+    """The buyer's return and refund requests, with kefu's decision as the status."""
+    from kefu.store.returns_tables import ReturnRequest
+
+    rows = session.execute(select(ReturnRequest.id, ReturnRequest.requested_at, ReturnRequest.title,
+                                  ReturnRequest.reason_text, ReturnRequest.status, ReturnRequest.order_id)
+                           .where(ReturnRequest.customer_id == customer_id)
+                           .order_by(ReturnRequest.requested_at.desc()).limit(50))
+    return [TimelineItem(at=at, kind="return", text=f"{title or ''}：{reason or ''}".strip("："), order_id=order_id,
+                         status=status, ref=request_id)
+            for request_id, at, title, reason, status, order_id in rows]
+
+
 def customer_timeline(session: Session, customer_id: str, *, limit: int | None = None) -> list[TimelineItem]:
     """All sources merged, newest first (entries of the same moment keep their source's order)."""
     items: list[TimelineItem] = []
