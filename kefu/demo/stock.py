@@ -113,12 +113,13 @@ def add_stock(context: DemoContext) -> str:
         for case_id, reply in answers:
             if case_id:
                 record_reply(session, case_id, reply, now=context.now - timedelta(minutes=30))
-        by_phone = take(lambda v: "substitute" in v.case.offered)  # an agent settles one by phone: a substitute
+        # An agent settles one by phone with a substitute: a case with one short line, so the SKU chosen is another
+        # SKU of that line's own product (a chosen SKU applies to every short line of a case).
+        by_phone = take(lambda v: "substitute" in v.case.offered and len(v.lines) == 1 and bool(v.lines[0][2]))
         if by_phone:
             view = next(v for v in cases if v.case.id == by_phone)
-            subs = [s for _row, _line, options in view.lines for s in options]
             choose(session, by_phone, "substitute", by=AGENT, now=context.now - timedelta(minutes=20),
-                   substitute_sku_id=subs[0].id)
+                   substitute_sku_id=view.lines[0][2][0].id)
         waiting = sorted({row.sku_id for view in list_cases(session, context.shop_id) for row, _line, _subs in view.lines
                           if row.sku_id})
         dated = [sku_id for sku_id in waiting if session.get(Sku, sku_id).restock_date is not None]
