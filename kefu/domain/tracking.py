@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from kefu.domain.clock_text import read_moment
 from kefu.domain.privacy import redact_phones
 
 BEIJING = ZoneInfo("Asia/Shanghai")  # carriers report local Beijing time without an offset
@@ -106,19 +107,9 @@ _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y
 
 def parse_beijing_time(text: str) -> datetime:
     """A carrier's `yyyy-MM-dd HH:mm:ss` Beijing time (or one with its own offset) as an aware UTC time."""
-    text = text.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-        for fmt in _TIME_FORMATS:
-            try:
-                moment = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        if moment is None:
-            raise ValueError(f"'{text}' is not a date and time") from None
+    moment = read_moment(text, _TIME_FORMATS)
+    if moment is None:
+        raise ValueError(f"'{text.strip()}' is not a date and time")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BEIJING)
     return moment.astimezone(UTC)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kefu.domain.clock_text import read_moment
+
 _HEADER = re.compile(
     r"^(?P<who>\S.*?)\s*[(（]\s*(?P<ts>\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?)\s*[)）]\s*[:：]?\s*$"
 )
@@ -84,17 +86,7 @@ def decode_chat_bytes(data: bytes) -> str:
 
 def local_to_utc(text: str, timezone: str) -> datetime | None:
     """A chat time (the shop's local time, or ISO with an offset) in UTC; None when unreadable."""
-    text = text.strip()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-        for fmt in _TIME_FORMATS:
-            try:
-                moment = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
+    moment = read_moment(text, _TIME_FORMATS)
     if moment is None:
         return None
     if moment.tzinfo is None:
