@@ -15,16 +15,9 @@ from urllib.parse import quote
 import httpx
 
 from kefu.channels import http as channel_http
-from kefu.channels.base import (
-    BAD_RESPONSE,
-    HTTP_ERROR,
-    INVALID_RECIPIENT,
-    MISSING_TEMPLATE,
-    NOT_CONFIGURED,
-    Delivery,
-    DeliveryResult,
-)
-from kefu.channels.phones import InvalidPhone, mainland_mobile
+from kefu.channels.base import Delivery, DeliveryResult
+from kefu.channels.phones import mainland_mobile
+from kefu.channels.sms_request import sms_essentials
 from kefu.domain.privacy import mask_phone
 
 log = logging.getLogger(__name__)
@@ -146,17 +139,12 @@ class AliyunSmsChannel:
         return None
 
     def send(self, delivery: Delivery) -> DeliveryResult:
-        off = self.off_reason
-        if off:
-            return DeliveryResult.failed(NOT_CONFIGURED, off, retryable=False)
-        try:
-            phone = mainland_mobile(delivery.to_phone)
-        except InvalidPhone as exc:
-            return DeliveryResult.failed(INVALID_RECIPIENT, str(exc), retryable=False)
-        sign_name = delivery.sign_name or self.sign_name
-        if not delivery.template_code or not sign_name:
-            missing = "TemplateCode" if not delivery.template_code else "SignName (KEFU_ALIYUN_SMS_SIGN_NAME)"
-            return DeliveryResult.failed(MISSING_TEMPLATE, f"阿里云短信需要审核过的模板和签名 / missing {missing}", retryable=False)
+        ready = sms_essentials(delivery, off_reason=self.off_reason, phone_of=mainland_mobile, default_sign=self.sign_name,
+                               provider_zh="阿里云短信", template_field="TemplateCode",
+                               sign_setting="KEFU_ALIYUN_SMS_SIGN_NAME")
+        if isinstance(ready, DeliveryResult):
+            return ready
+        phone, sign_name = ready
         params = send_sms_params(
             access_key_id=self.access_key_id, phone=phone, sign_name=sign_name, template_code=delivery.template_code,
             template_params=delivery.template_params, out_id=delivery.message_id, region=self.region,
@@ -172,9 +160,7 @@ class AliyunSmsChannel:
         body = channel_http.json_body(response)
         code = str(body.get("Code") or "") if isinstance(body, dict) else ""
         if not code:
-            retryable = response.status_code >= 500 or response.status_code == 429
-            kind = HTTP_ERROR if response.status_code >= 400 else BAD_RESPONSE
-            return DeliveryResult.failed(kind, f"HTTP {response.status_code}: no SendSms Code in the answer", retryable=retryable)
+            return channel_http.unreadable_answer(response, "SendSms Code")
         if code == OK:
             return DeliveryResult.sent(str(body.get("BizId") or "") or None)
         message = str(body.get("Message") or "")

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from kefu.channels.base import NETWORK, TIMEOUT, DeliveryResult
+from kefu.channels.base import BAD_RESPONSE, HTTP_ERROR, NETWORK, TIMEOUT, DeliveryResult
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +34,11 @@ def json_body(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def unreadable_answer(response: httpx.Response, missing: str) -> DeliveryResult:
+    """A provider answer without the part that says what happened: an HTTP error (retryable for 5xx and 429) or a
+    body kefu cannot read."""
+    retryable = response.status_code >= 500 or response.status_code == 429
+    kind = HTTP_ERROR if response.status_code >= 400 else BAD_RESPONSE
+    return DeliveryResult.failed(kind, f"HTTP {response.status_code}: no {missing} in the answer", retryable=retryable)

@@ -15,16 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from kefu.channels import http as channel_http
-from kefu.channels.base import (
-    BAD_RESPONSE,
-    HTTP_ERROR,
-    INVALID_RECIPIENT,
-    MISSING_TEMPLATE,
-    NOT_CONFIGURED,
-    Delivery,
-    DeliveryResult,
-)
-from kefu.channels.phones import InvalidPhone, e164_mainland
+from kefu.channels.base import BAD_RESPONSE, Delivery, DeliveryResult
+from kefu.channels.phones import e164_mainland
+from kefu.channels.sms_request import sms_essentials
 from kefu.domain.privacy import mask_phone
 
 log = logging.getLogger(__name__)
@@ -151,17 +144,12 @@ class TencentSmsChannel:
         return None
 
     def send(self, delivery: Delivery) -> DeliveryResult:
-        off = self.off_reason
-        if off:
-            return DeliveryResult.failed(NOT_CONFIGURED, off, retryable=False)
-        try:
-            phone = e164_mainland(delivery.to_phone)
-        except InvalidPhone as exc:
-            return DeliveryResult.failed(INVALID_RECIPIENT, str(exc), retryable=False)
-        sign_name = delivery.sign_name or self.sign_name
-        if not delivery.template_code or not sign_name:
-            missing = "TemplateId" if not delivery.template_code else "SignName (KEFU_TENCENT_SMS_SIGN_NAME)"
-            return DeliveryResult.failed(MISSING_TEMPLATE, f"腾讯云短信需要审核过的模板和签名 / missing {missing}", retryable=False)
+        ready = sms_essentials(delivery, off_reason=self.off_reason, phone_of=e164_mainland, default_sign=self.sign_name,
+                               provider_zh="腾讯云短信", template_field="TemplateId",
+                               sign_setting="KEFU_TENCENT_SMS_SIGN_NAME")
+        if isinstance(ready, DeliveryResult):
+            return ready
+        phone, sign_name = ready
         payload = json.dumps(
             send_sms_payload(phone=phone, sdk_app_id=self.sdk_app_id, sign_name=sign_name, template_id=delivery.template_code,
                              template_params=delivery.template_params, session_context=delivery.message_id),
@@ -188,9 +176,7 @@ class TencentSmsChannel:
         body = channel_http.json_body(response)
         answer = body.get("Response") if isinstance(body, dict) else None
         if not isinstance(answer, dict):
-            retryable = response.status_code >= 500 or response.status_code == 429
-            kind = HTTP_ERROR if response.status_code >= 400 else BAD_RESPONSE
-            return DeliveryResult.failed(kind, f"HTTP {response.status_code}: no Response object in the answer", retryable=retryable)
+            return channel_http.unreadable_answer(response, "Response object")
         error = answer.get("Error")
         if isinstance(error, dict):
             return self._failed(str(error.get("Code") or "UnknownError"), str(error.get("Message") or ""), phone)
