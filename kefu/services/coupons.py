@@ -3,6 +3,7 @@ cannot be overspent, redemptions matched from later orders, and the return on wh
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,9 +18,10 @@ from kefu.domain.growth.coupons import (
     IssuedCoupon,
     PaidOrder,
     campaign_return,
+    committed,
     expiry,
+    issue_decision,
     match_redemptions,
-    may_issue,
 )
 from kefu.domain.growth.segment_filter import parse_definition
 from kefu.domain.order_status import PAID
@@ -94,11 +96,13 @@ def run_campaign(session: Session, campaign_id: str, *, now: datetime, by: str |
         customer_ids = segment_member_ids(session, campaign.shop_id, parse_definition(segment.definition), now)
     terms = _terms(campaign)
     issued = _issued(session, campaign_id)
+    held = Counter(c.customer_id for c in issued)  # kept as coupons go out: no rescan per customer
+    held_amount = committed(issued, now)
     counts = {"issued": 0, "suppressed": 0, "skipped": 0}
     out_of_budget = False
     campaign.status = "running"
     for customer_id in customer_ids:
-        decision = may_issue(terms, issued, customer_id, now)
+        decision = issue_decision(terms, held_by_customer=held[customer_id], committed_now=held_amount)
         if not decision.allowed:
             if decision.code == "budget":
                 out_of_budget = True
@@ -111,7 +115,7 @@ def run_campaign(session: Session, campaign_id: str, *, now: datetime, by: str |
             template=campaign.template or COUPON_TEMPLATE,
             variables={"amount": f"{terms.amount:g}", "threshold": f"{terms.threshold:g}",
                        "expires": expires.strftime("%m月%d日")},
-            idempotency_key=f"coupon:{campaign.id}:{customer_id}:{sum(1 for c in issued if c.customer_id == customer_id)}",
+            idempotency_key=f"coupon:{campaign.id}:{customer_id}:{held[customer_id]}",
         ), now=now, actor=by)
         if queued.status != "queued":
             counts["suppressed"] += 1
@@ -119,7 +123,8 @@ def run_campaign(session: Session, campaign_id: str, *, now: datetime, by: str |
         coupon = Coupon(id=uuid4().hex, shop_id=campaign.shop_id, campaign_id=campaign.id, customer_id=customer_id,
                         amount=terms.amount, issued_at=now, expires_at=expires, message_id=queued.message_id)
         session.add(coupon)
-        issued.append(IssuedCoupon(coupon.id, customer_id, now, expires, terms.amount))
+        held[customer_id] += 1
+        held_amount += terms.amount
         counts["issued"] += 1
     if out_of_budget:
         campaign.status, campaign.stop_reason = "finished", "budget / 预算用完"
@@ -166,8 +171,6 @@ class CampaignReport:
 
 def campaign_report(session: Session, campaign_id: str, now: datetime) -> CampaignReport:
     """Issued, redeemed, cost, revenue and ROI, with the budget still free."""
-    from kefu.domain.growth.coupons import committed
-
     campaign = session.get(CouponCampaign, campaign_id)
     coupons = _issued(session, campaign_id)
     order_ids = [c.redeemed_order_id for c in coupons if c.redeemed_order_id]

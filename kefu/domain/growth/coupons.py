@@ -75,10 +75,15 @@ def committed(coupons: Sequence[IssuedCoupon], now: datetime) -> Decimal:
 def may_issue(terms: CouponTerms, coupons: Sequence[IssuedCoupon], customer_id: str, now: datetime) -> IssueDecision:
     """Refuse when the customer reached the limit or the coupon would take the campaign past its budget."""
     mine = sum(1 for c in coupons if c.customer_id == customer_id)
-    if mine >= terms.per_customer_limit:
-        return IssueDecision(False, "customer_limit", f"该客户已领 {mine} 张，达到每人上限",
-                             f"the customer already has {mine}, the per-customer limit")
-    left = terms.budget - committed(coupons, now)
+    return issue_decision(terms, held_by_customer=mine, committed_now=committed(coupons, now))
+
+
+def issue_decision(terms: CouponTerms, *, held_by_customer: int, committed_now: Decimal) -> IssueDecision:
+    """`may_issue` from counts kept by the caller (a campaign run keeps them as it issues, instead of rescanning)."""
+    if held_by_customer >= terms.per_customer_limit:
+        return IssueDecision(False, "customer_limit", f"该客户已领 {held_by_customer} 张，达到每人上限",
+                             f"the customer already has {held_by_customer}, the per-customer limit")
+    left = terms.budget - committed_now
     if terms.amount > left:
         return IssueDecision(False, "budget", f"预算剩余 {left} 元，不够再发一张 {terms.amount} 元的券",
                              f"{left} yuan of budget left, not enough for another {terms.amount} yuan coupon")
