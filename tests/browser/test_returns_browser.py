@@ -3,42 +3,23 @@ override with a reason), and a late return taken back by goodwill with a depreci
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import expect
+
+from returns_seed import seed_signed_orders
 
 OWNER = ("owner", "browser-owner-pass")
 
 
 def _seed(store) -> None:
-    from kefu.ids import customer_id as make_customer_id
     from kefu.services.shops import get_or_create_shop
-    from kefu.store.tables import Customer, Order, OrderLine, Product, Shipment
     from kefu.web.auth import create_user
 
-    now = datetime.now(UTC)
     with store.session() as s:
         create_user(s, *OWNER, role="owner", display_name="店主")
         shop_id = get_or_create_shop(s, "浏览器退货店").id
-        s.add(Product(id="p-tee", shop_id=shop_id, product_key="tee", title="纯棉圆领短袖T恤", category="上衣"))
-        s.add(Product(id="p-dress", shop_id=shop_id, product_key="dress", title="伴娘服连衣裙", category="连衣裙",
-                      extra={"returns_exempt": "made_to_order"}))
-        cid = make_customer_id(shop_id, "taobao", "tb_小林")
-        s.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_小林", buyer_nick="tb_小林", created_at=now))
-        s.flush()
-        for no, product, title, days in (("6001", "p-tee", "纯棉圆领短袖T恤", 3), ("6002", "p-dress", "伴娘服连衣裙", 2),
-                                         ("6003", "p-tee", "纯棉圆领短袖T恤", 11)):
-            oid = f"{shop_id}:{no}"
-            s.add(Order(id=oid, shop_id=shop_id, platform="taobao", order_no=no, customer_id=cid, buyer_nick="tb_小林",
-                        status="WAIT_BUYER_CONFIRM_GOODS", source="test", created_at=now - timedelta(days=days + 3),
-                        paid_at=now - timedelta(days=days + 3)))
-            s.flush()
-            s.add(OrderLine(id=f"{oid}:#1", shop_id=shop_id, order_id=oid, line_no=1, title=title, product_id=product,
-                            price=Decimal("129.00"), paid_amount=Decimal("129.00")))
-            s.add(Shipment(id=f"{oid}:W", shop_id=shop_id, order_id=oid, waybill_no=f"W{no}", status="signed",
-                           signed_at=now - timedelta(days=days)))
+        seed_signed_orders(s, shop_id, dress_title="伴娘服连衣裙", dress_extra={"returns_exempt": "made_to_order"},
+                           orders=(("6001", "p-tee", 3), ("6002", "p-dress", 2), ("6003", "p-tee", 11)))
 
 
 @pytest.fixture(scope="module")

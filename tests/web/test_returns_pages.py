@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from kefu.ids import customer_id as make_customer_id
 from kefu.services.returns import sweep_returns
 from kefu.services.shops import get_or_create_shop
 from kefu.store.returns_tables import ReturnRequest
-from kefu.store.tables import AuditEntry, Customer, Order, OrderLine, Product, Shipment
+from kefu.store.tables import AuditEntry
+from returns_seed import seed_signed_orders
 
 
 def text_of(html: str) -> str:
@@ -24,25 +23,10 @@ def text_of(html: str) -> str:
 @pytest.fixture
 def shop(store):
     """Three signed orders: a T-shirt signed 2 days ago, a custom dress, a T-shirt signed 10 days ago."""
-    now = datetime.now(UTC)
     with store.session() as s:
         shop_id = get_or_create_shop(s, "退货页店").id
-        s.add(Product(id="p-tee", shop_id=shop_id, product_key="tee", title="纯棉圆领短袖T恤", category="上衣"))
-        s.add(Product(id="p-dress", shop_id=shop_id, product_key="dress", title="定制刻字伴娘服", category="连衣裙"))
-        cid = make_customer_id(shop_id, "taobao", "tb_小林")
-        s.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_小林", buyer_nick="tb_小林", created_at=now))
-        s.flush()
-        for no, product, title, days in (("5001", "p-tee", "纯棉圆领短袖T恤", 2), ("5002", "p-dress", "定制刻字伴娘服", 2),
-                                         ("5003", "p-tee", "纯棉圆领短袖T恤", 10)):
-            oid = f"{shop_id}:{no}"
-            s.add(Order(id=oid, shop_id=shop_id, platform="taobao", order_no=no, customer_id=cid, buyer_nick="tb_小林",
-                        status="WAIT_BUYER_CONFIRM_GOODS", source="test", created_at=now - timedelta(days=days + 3),
-                        paid_at=now - timedelta(days=days + 3)))
-            s.flush()
-            s.add(OrderLine(id=f"{oid}:#1", shop_id=shop_id, order_id=oid, line_no=1, title=title, product_id=product,
-                            price=Decimal("129.00"), paid_amount=Decimal("129.00")))
-            s.add(Shipment(id=f"{oid}:W", shop_id=shop_id, order_id=oid, waybill_no=f"W{no}", status="signed",
-                           signed_at=now - timedelta(days=days)))
+        seed_signed_orders(s, shop_id, dress_title="定制刻字伴娘服", dress_extra=None,
+                           orders=(("5001", "p-tee", 2), ("5002", "p-dress", 2), ("5003", "p-tee", 10)))
         s.flush()
     return shop_id
 
