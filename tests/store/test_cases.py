@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from kefu.domain.cases import sla
-from kefu.ids import customer_id as make_customer_id
 from kefu.services import cases as svc
 from kefu.services.shops import get_or_create_shop
 from kefu.store.case_tables import Case, CaseEvent, CaseEvidence
-from kefu.store.tables import Customer, Order, OrderLine
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-H = timedelta(hours=1)
+from case_seed import H, NOW
+from case_seed import add_buyer_order as seed_buyer_order
+
 
 
 def add_buyer_order(session, shop_id, *, nick="tb_小美", no="4001", paid="200.00"):
-    cid = make_customer_id(shop_id, "taobao", nick)
-    session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key=nick, buyer_nick=nick, created_at=NOW))
-    session.flush()
-    oid = f"{shop_id}:{no}"
-    session.add(Order(id=oid, shop_id=shop_id, platform="taobao", order_no=no, customer_id=cid, buyer_nick=nick,
-                      status="TRADE_FINISHED", source="test", paid_amount=Decimal(paid), created_at=NOW - 100 * H,
-                      receiver_name="张三", receiver_phone="13800000012", buyer_message="电话13800000012"))
-    session.add(OrderLine(id=f"{oid}:1", shop_id=shop_id, order_id=oid, line_no=1, title="白色连衣裙", quantity=1,
-                          price=Decimal(paid)))
-    session.flush()
-    return cid, oid
+    return seed_buyer_order(session, shop_id, nick=nick, no=no, paid=paid, buyer_message="电话13800000012", line=True)
 
 
 @pytest.fixture

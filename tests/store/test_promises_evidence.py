@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -14,23 +13,10 @@ from kefu.services import cases as svc
 from kefu.services import evidence, promises
 from kefu.services.shops import get_or_create_shop
 from kefu.store.case_tables import CaseEvidence, EvidenceIsImmutable, Promise
-from kefu.ids import customer_id as make_customer_id
-from kefu.store.tables import Alert, Customer, Order
+from kefu.store.tables import Alert, Order
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-H = timedelta(hours=1)
+from case_seed import H, NOW, add_buyer_order
 
-
-def add_buyer_order(session, shop_id, *, nick="tb_小美", no="4001", paid="200.00"):
-    cid = make_customer_id(shop_id, "taobao", nick)
-    session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key=nick, buyer_nick=nick, created_at=NOW))
-    session.flush()
-    oid = f"{shop_id}:{no}"
-    session.add(Order(id=oid, shop_id=shop_id, platform="taobao", order_no=no, customer_id=cid, buyer_nick=nick,
-                      status="TRADE_FINISHED", source="test", paid_amount=Decimal(paid), created_at=NOW - 100 * H,
-                      receiver_name="张三", receiver_phone="13800000012"))
-    session.flush()
-    return cid, oid
 
 
 @dataclass(frozen=True)
