@@ -84,6 +84,17 @@ def test_queue_filters(client, watched):
     assert client.get("/alerts?status=bogus&kind=bogus").status_code == 200
 
 
+def test_queue_filters_by_the_other_kinds_the_shop_has(client, store, watched):
+    """Stock and returns alerts share the queue; their kinds are offered and filter like the parcel-watch ones."""
+    with store.session() as s:
+        s.add(Alert(id="stock-1", shop_id=watched["shop_id"], kind="stock.low", severity="warning", status="open",
+                    dedupe_key="stock.low:DRESS-W-M", rule="库存不足: DRESS-W-M", raised_at=datetime.now(UTC)))
+    page = client.get("/alerts")
+    assert '<option value="stock.low"' in page.text and "库存不足" in text_of(page.text)
+    only_stock = text_of(client.get("/alerts?kind=stock.low").text)
+    assert "库存不足: DRESS-W-M" in only_stock and "ZT1" not in only_stock
+
+
 def test_acknowledge_and_resolve_in_place(client, store, watched):
     stall = watched["alerts"]["stall"]
     row = client.post(f"/alerts/{stall}/acknowledge", headers={"HX-Request": "true"})

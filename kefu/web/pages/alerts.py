@@ -30,16 +30,18 @@ def alerts_page(
     request: Request, kind: str = "", status: str = "live", carrier: str = "", province: str = "", page: int = 1,
     user: SignedInUser = Depends(current_user),
 ) -> HTMLResponse:
-    kind = kind if kind in KINDS else ""
     status = status if status in STATUS_FILTERS else "live"
     with request.app.state.store.session() as session:
         choice = choose_shop(request, session)
+        options = queue_options(session, choice.shop_id)
+        # parcel-watch kinds always, plus whatever else the shop has live (stock, returns, promises)
+        kinds = [*KINDS, *(k for k in options["kinds"] if k not in KINDS)]
+        kind = kind if kind in kinds else ""
         result = list_alerts(session, shop_id=choice.shop_id, kind=kind or None, status=status,
                              carrier=carrier.strip() or None, province=province.strip() or None, page=page,
                              per_page=PER_PAGE)
-        options = queue_options(session, choice.shop_id)
     context = {
-        "shop_choice": choice, "tz": choice.timezone, "result": result, "options": options, "kinds": KINDS,
+        "shop_choice": choice, "tz": choice.timezone, "result": result, "options": options, "kinds": kinds,
         "statuses": STATUS_FILTERS, "kind": kind, "status": status, "carrier": carrier, "province": province,
         "params": {k: v for k, v in {"kind": kind, "status": status if status != "live" else "", "carrier": carrier,
                                      "province": province}.items() if v},
