@@ -241,6 +241,43 @@ def start_worker(args, provider_url: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=open(os.devnull, "w") if not args.verbose else None)
 
 
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU seconds of a live process (with its reaped children when `children`), from /proc; 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL process on this machine (the postmaster counts its exited backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm.startswith("postgres"):
+                total += cpu_seconds(int(entry.name), children=True)
+    return total
+
+
+def wait_for_workers(store, count: int, timeout: float = 120.0) -> None:
+    """Until `count` procrastinate workers have registered (each does once it listens for jobs)."""
+    from sqlalchemy import text
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        with store.engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM procrastinate.procrastinate_workers")).scalar() >= count:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"{count} workers did not start in {timeout:.0f}s")
+
+
 def drop_todo_jobs(store) -> None:
     from sqlalchemy import text
 
@@ -292,11 +329,15 @@ def main() -> None:
         print(f"baseline (naive select-send-mark loop): {base_sent:,} msgs in {base_seconds:.2f}s = {base_rate:,.0f} msgs/s")
 
         shop_id, buyers = make_shop(store, "压测店", 500)
-        ids, queue_seconds = bulk_queue(store, shop_id, buyers, args.messages, "m")
-        print(f"queued {len(ids):,} messages with their jobs (bulk) in {queue_seconds:.2f}s")
-
-        started = time.perf_counter()
+        # The workers are a running service when the burst lands: started and registered with procrastinate first,
+        # so the clock times delivery (and the queueing of the burst), not Python importing kefu four times.
         workers = [start_worker(args, provider_url) for _ in range(args.workers)]
+        wait_for_workers(store, len(workers))
+        started = time.perf_counter()
+        pg_cpu, provider_cpu = postgres_cpu_seconds(), cpu_seconds(provider.pid)
+        worker_cpu = -sum(cpu_seconds(w.pid) for w in workers)
+        ids, queue_seconds = bulk_queue(store, shop_id, buyers, args.messages, "m")
+        print(f"queued {len(ids):,} messages with their jobs (bulk, while the workers deliver) in {queue_seconds:.2f}s")
         killed_at = None
         deadline = started + max(120.0, args.messages / 50)
         done = 0
@@ -306,15 +347,18 @@ def main() -> None:
                 break
             if killed_at is None and not args.no_kill and done >= len(ids) // 3:
                 victim = workers[0]
+                worker_cpu += cpu_seconds(victim.pid)
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait()
                 killed_at = done
                 print(f"killed worker pid {victim.pid} with SIGKILL after {done:,} sent; restarting it")
                 time.sleep(0.5)
                 workers[0] = start_worker(args, provider_url)
-            time.sleep(0.05)
+            time.sleep(0.1)
         seconds = time.perf_counter() - started
         rate = done / seconds
+        worker_cpu += sum(cpu_seconds(w.pid) for w in workers)
+        pg_cpu, provider_cpu = postgres_cpu_seconds() - pg_cpu, cpu_seconds(provider.pid) - provider_cpu
 
         from sqlalchemy import func, select
 
@@ -333,6 +377,9 @@ def main() -> None:
         unexpected = set(received) - expected
         print(f"kefu ({args.workers} procrastinate workers × {args.concurrency}): {done:,} msgs in {seconds:.2f}s = "
               f"{rate:,.0f} msgs/s  (ratio vs baseline {rate / base_rate:.1f}×)")
+        per = 1000.0 / max(1, done)
+        print(f"CPU per message (ms): workers {worker_cpu * per:.2f}, PostgreSQL {pg_cpu * per:.2f} (every database), "
+              f"provider {provider_cpu * per:.2f}; load average {os.getloadavg()[0]:.1f}")
         print(f"statuses {statuses}; settled after the kill: {recovered or 'none in flight'}")
         print(f"provider: {len(received):,} distinct ids, delivered twice: {len(twice)}, lost: {len(lost)}, "
               f"unknown: {len(unexpected)}")
