@@ -6,16 +6,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from kefu.domain import order_status
-from kefu.domain.carriers import carrier_for
 from kefu.domain.privacy import redact_phones
 from kefu.domain.tracking import (
     ParcelState,
@@ -23,14 +21,14 @@ from kefu.domain.tracking import (
     SubscriptionStatus,
     TrackingEvent,
     TrackingUpdate,
-    advance,
     merge_events,
 )
-from kefu.ingest import shopify_tracking
+from kefu.services.parcel_moves import ParcelFields, advance_parcel, follow_order, is_canonical_carrier, parcel_state
 from kefu.store.database import Store
 from kefu.store.tables import Order, Shipment, TrackingEventRow, WebhookDelivery
 
 log = logging.getLogger(__name__)
+ShipmentT = TypeVar("ShipmentT", bound=ParcelFields)
 
 S = ParcelState
 PROCESSED = "processed"
@@ -39,7 +37,6 @@ REPLAYED = "replayed"
 FAILED = "failed"
 PARCEL_TOPIC = "parcel"  # webhook_deliveries.topic of a kept unmatched update (one row per carrier and waybill)
 PUSH_TOPIC = "push"  # webhook_deliveries.topic of a whole delivery
-SHOPIFY = "shopify"
 
 # How the 360 timeline names a parcel state (Chinese first, like the workbench).
 STATE_NAMES: dict[ParcelState, str] = {
@@ -100,27 +97,10 @@ class TimelineEvent:
         return f"{name} · {self.description}" if self.description else name
 
 
-def parcel_state(value: str | None) -> ParcelState:
-    """A stored shipments.status as a ParcelState; older raw Shopify words are read through their mapping."""
-    if not value:
-        return S.UNKNOWN
-    try:
-        return ParcelState(value)
-    except ValueError:
-        return shopify_tracking.state_for(value)
-
-
-def is_canonical_carrier(code: str | None) -> bool:
-    """Whether a carrier code is one of kefu's known (Kuaidi100) codes."""
-    carrier = carrier_for(code) if code else None
-    return carrier is not None and carrier.code == code
-
-
 # ---- finding the parcel ----
 
 
-def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | None = None,
-                   lookups: "PushLookups | None" = None) -> list[Shipment]:
+def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | None = None) -> list[Shipment]:
     """The parcels an update is about: by carrier and waybill, else by the waybill alone; within `shop_id` when given.
 
     A waybill may carry several orders (合并发货), so more than one parcel row can match.
@@ -128,13 +108,14 @@ def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | N
     waybill = update.waybill_no.strip()
     if not waybill:
         return []
-    if lookups is not None:
-        candidates = [s for s in lookups.shipments.get(waybill, ()) if not shop_id or s.shop_id == shop_id]
-    else:
-        query = select(Shipment).where(Shipment.waybill_no == waybill)
-        if shop_id:
-            query = query.where(Shipment.shop_id == shop_id)
-        candidates = list(session.scalars(query.order_by(Shipment.id)))
+    query = select(Shipment).where(Shipment.waybill_no == waybill)
+    if shop_id:
+        query = query.where(Shipment.shop_id == shop_id)
+    return pick_parcels(list(session.scalars(query.order_by(Shipment.id))), update)
+
+
+def pick_parcels(candidates: list[ShipmentT], update: TrackingUpdate) -> list[ShipmentT]:
+    """Among a waybill's parcels, those of the update's carrier (old or new code); all of them when none is."""
     codes = {c.lower() for c in (update.carrier_code, update.old_carrier_code, update.new_carrier_code) if c}
     exact = [s for s in candidates if s.carrier_code and s.carrier_code.lower() in codes]
     return exact or candidates
@@ -143,126 +124,45 @@ def find_shipments(session: Session, update: TrackingUpdate, *, shop_id: str | N
 # ---- applying one update ----
 
 
-def _min(*moments: datetime | None) -> datetime | None:
-    present = [m for m in moments if m is not None]
-    return min(present) if present else None
+def event_row(event: TrackingEvent, key: str, owner: ParcelFields, source: str, now: datetime) -> dict[str, Any]:
+    """The tracking_events row of one scan under its parcel (columns cut to size, courier phones redacted)."""
+    return {
+        "id": key,
+        "shop_id": owner.shop_id,
+        "shipment_id": owner.id,
+        "carrier_code": event.carrier_code[:40] or None,
+        "waybill_no": event.waybill_no[:64],
+        "at": event.at,
+        "state": event.state.value,
+        "raw_state": event.raw_state[:20] or None,
+        "description": redact_phones(event.description),
+        "location": (event.location or "")[:120] or None,
+        "area_code": (event.area_code or "")[:20] or None,
+        "source": source[:20],
+        "received_at": now,
+    }
 
 
-def _max(*moments: datetime | None) -> datetime | None:
-    present = [m for m in moments if m is not None]
-    return max(present) if present else None
-
-
-def _store_events(session: Session, owner: Shipment, events: Sequence[TrackingEvent], source: str, now: datetime,
-                  known: set[str] | None = None) -> list[TrackingEvent]:
-    """Add the events not stored yet (by dedupe key) under `owner`; returns them newest first.
-
-    `known`, when given, is the set of stored keys read beforehand for a whole batch; the new keys are added to it.
-    """
+def _store_events(session: Session, owner: Shipment, events: Sequence[TrackingEvent], source: str,
+                  now: datetime) -> list[TrackingEvent]:
+    """Add the events not stored yet (by dedupe key) under `owner`; returns them newest first."""
     if not events:
         return []
-    if known is None:
-        keys = [e.dedupe_key for e in events]
-        known = set(session.scalars(select(TrackingEventRow.id).where(TrackingEventRow.id.in_(keys))))
+    keys = [e.dedupe_key for e in events]
+    known = set(session.scalars(select(TrackingEventRow.id).where(TrackingEventRow.id.in_(keys))))
     fresh = merge_events(known, events)
-    known.update(e.dedupe_key for e in fresh)
     for event in fresh:
-        session.add(
-            TrackingEventRow(
-                id=event.dedupe_key,
-                shop_id=owner.shop_id,
-                shipment_id=owner.id,
-                carrier_code=event.carrier_code[:40] or None,
-                waybill_no=event.waybill_no[:64],
-                at=event.at,
-                state=event.state.value,
-                raw_state=event.raw_state[:20] or None,
-                description=redact_phones(event.description),
-                location=(event.location or "")[:120] or None,
-                area_code=(event.area_code or "")[:20] or None,
-                source=source[:20],
-                received_at=now,
-            )
-        )
+        session.add(TrackingEventRow(**event_row(event, event.dedupe_key, owner, source, now)))
     return fresh
 
 
-def next_state(current: ParcelState, update: TrackingUpdate, last_event_at: datetime | None) -> ParcelState:
-    """The parcel's state after `update`: never lower; a push older than the stored track cannot swap peer states."""
-    incoming = update.state
-    if incoming is S.UNKNOWN:
-        return current
-    latest = update.latest_event
-    stale = latest is not None and last_event_at is not None and latest.at < last_event_at
-    if stale and incoming.rank <= current.rank:
-        return current
-    return advance(current, incoming)
-
-
-def _status_moment(update: TrackingUpdate, state: ParcelState, now: datetime) -> datetime:
-    """When the parcel reached `state`: the first line of the track in that state, else the newest line, else now."""
-    reached = [e.at for e in update.events if e.state is state]
-    if reached:
-        return min(reached)
-    latest = update.latest_event
-    return latest.at if latest else now
-
-
-def _apply_to_shipment(session: Session, shipment: Shipment, update: TrackingUpdate, *, source: str, now: datetime) -> tuple[ParcelState, ParcelState, str | None]:
-    current = parcel_state(shipment.status)
-    new = next_state(current, update, shipment.last_event_at)
-    if new != current or shipment.status is None:
-        shipment.status = new.value
-        shipment.status_at = _status_moment(update, new, now)
-    events = update.events
-    times = [e.at for e in events]
-    shipment.last_event_at = _max(shipment.last_event_at, *times)
-    collected = [e.at for e in events if e.state is S.COLLECTED]
-    if collected:
-        shipment.picked_up_at = _min(shipment.picked_up_at, *collected)
-    elif new.rank >= S.COLLECTED.rank and shipment.picked_up_at is None:
-        moving = [e.at for e in events if e.state is not S.AWAITING_PICKUP]
-        shipment.picked_up_at = min(moving) if moving else None  # the first scan is the carrier taking the parcel
-    delivering = [e.at for e in events if e.state is S.OUT_FOR_DELIVERY]
-    if delivering:
-        shipment.out_for_delivery_at = _min(shipment.out_for_delivery_at, *delivering)
-    elif new is S.OUT_FOR_DELIVERY and shipment.out_for_delivery_at is None:
-        shipment.out_for_delivery_at = shipment.status_at
-    if new is S.SIGNED and shipment.signed_at is None:
-        signed = [e.at for e in events if e.state is S.SIGNED]
-        shipment.signed_at = max(signed) if signed else _status_moment(update, new, now)
-    if update.subscription is not None:
-        shipment.subscription_status = update.subscription.value
-    shipment.tracking_source = source[:20]
-
-    corrected = None
-    if update.carrier_changed and update.new_carrier_code and shipment.carrier_code != update.new_carrier_code:
-        corrected = update.new_carrier_code[:40]
-        log.info("carrier corrected for waybill %s: %s -> %s", shipment.waybill_no, shipment.carrier_code, corrected)
-        shipment.carrier_code = corrected
-        carrier = carrier_for(corrected)
-        if carrier is not None:
-            shipment.carrier_name = carrier.name
-    elif shipment.carrier_code is None and is_canonical_carrier(update.carrier_code):
-        shipment.carrier_code = update.carrier_code
-
+def _apply_to_shipment(session: Session, shipment: Shipment, update: TrackingUpdate, *, source: str,
+                       now: datetime) -> tuple[ParcelState, ParcelState, str | None]:
+    current, new, corrected = advance_parcel(shipment, update, source=source, now=now)
     order = session.get(Order, shipment.order_id)
     if order is not None:
-        if shipment.destination_province is None and order.receiver_province:
-            shipment.destination_province = order.receiver_province[:40]
-        _move_order_forward(order, shipment, new)
+        follow_order(shipment, order, new)
     return current, new, corrected
-
-
-def _move_order_forward(order: Order, shipment: Shipment, state: ParcelState) -> None:
-    """A parcel the carrier has taken means the order was shipped; signing never invents TRADE_FINISHED."""
-    if state.rank < S.COLLECTED.rank:
-        return
-    if order.shipped_at is None:
-        order.shipped_at = shipment.shipped_at or shipment.picked_up_at
-    # A Shopify order's status is derived from its own fulfilment state, which the Shopify service keeps.
-    if order.platform != SHOPIFY and order.status == order_status.WAIT_SELLER_SEND_GOODS:
-        order.status = order_status.WAIT_BUYER_CONFIRM_GOODS
 
 
 def apply_tracking_update(
@@ -273,29 +173,24 @@ def apply_tracking_update(
     now: datetime,
     shop_id: str | None = None,
     record_unmatched: bool = True,
-    lookups: "PushLookups | None" = None,
 ) -> TrackingResult:
-    """Land one carrier update: store its new events, move the parcel forward, keep it as unmatched when no parcel has its waybill.
-
-    With `lookups` (a batch's rows read beforehand, see receive_pushes) nothing is read per update and the caller flushes.
-    """
-    shipments = find_shipments(session, update, shop_id=shop_id, lookups=lookups)
+    """Land one carrier update: store its new events, move the parcel forward, keep it as unmatched when no parcel has its waybill."""
+    shipments = find_shipments(session, update, shop_id=shop_id)
     if not shipments:
         log.info("tracking update from %s for unknown waybill %s (%s) kept as unmatched%s", source, update.waybill_no,
                  update.carrier_code, f" in shop {shop_id}" if shop_id else "")
         if record_unmatched:
             keep_unmatched(session, update, source=source, shop_id=shop_id, now=now)
         return TrackingResult(update.carrier_code, update.waybill_no, (), None, None, 0)
-    fresh = _store_events(session, shipments[0], update.events, source, now, known=lookups.event_ids if lookups else None)
+    fresh = _store_events(session, shipments[0], update.events, source, now)
     outcomes = [_apply_to_shipment(session, s, update, source=source, now=now) for s in shipments]
     previous, state, corrected = outcomes[0]
-    _mark_replayed(session, source, update, lookups)
+    _mark_replayed(session, source, update)
     if state is not previous and state in (S.OUT_FOR_DELIVERY, S.SIGNED):  # lifecycle messages (services.lifecycle)
         from kefu.services.lifecycle import lifecycle_for_parcels
 
         lifecycle_for_parcels(session, shipments, now=now)
-    if lookups is None:
-        session.flush()
+    session.flush()
     return TrackingResult(
         carrier_code=update.carrier_code,
         waybill_no=update.waybill_no,
@@ -469,9 +364,9 @@ def _kept_shop(row: WebhookDelivery) -> str | None:
     return data.get("shop_id") if data else None
 
 
-def _mark_replayed(session: Session, source: str, update: TrackingUpdate, lookups: "PushLookups | None" = None) -> None:
+def _mark_replayed(session: Session, source: str, update: TrackingUpdate) -> None:
     key = unmatched_key(source, update.carrier_code, update.waybill_no)
-    row = lookups.unmatched.get(key) if lookups is not None else session.get(WebhookDelivery, key)
+    row = session.get(WebhookDelivery, key)
     if row is not None and row.status == UNMATCHED:
         row.status = REPLAYED
         row.error = None  # the track now lives with its parcel
@@ -522,17 +417,27 @@ def delivery_key(source: str, body: bytes) -> str:
     return f"{source}:{hashlib.sha256(body).hexdigest()}"
 
 
-def _record_delivery(session: Session, key: str, source: str, status: str, error: str | None, now: datetime,
-                     row: WebhookDelivery | None = None, looked_up: bool = False) -> None:
-    """Write a delivery's status; `looked_up` says `row` is already what the store has (None: no row yet)."""
-    if not looked_up:
-        row = session.get(WebhookDelivery, key)
+def delivery_status(results: Sequence[TrackingResult]) -> tuple[str, str | None]:
+    """A delivery's status (unmatched when none of its updates found a parcel) and the waybills nothing matched."""
+    unmatched = [r for r in results if not r.matched]
+    status = UNMATCHED if results and len(unmatched) == len(results) else PROCESSED
+    return status, "; ".join(f"no parcel for {r.carrier_code} {r.waybill_no}" for r in unmatched) or None
+
+
+def delivery_error(error: str | None) -> str | None:
+    """What a delivery row keeps of why it failed or matched nothing: phones redacted, at most 2,000 characters."""
+    return redact_phones(error)[:2000] if error else None
+
+
+def _record_delivery(session: Session, key: str, source: str, status: str, error: str | None, now: datetime) -> None:
+    """Write a delivery's status (a new row, or the row of an earlier attempt that failed)."""
+    row = session.get(WebhookDelivery, key)
     if row is None:
         row = WebhookDelivery(id=key, source=source[:20], received_at=now, status=status)
         session.add(row)
     row.topic = PUSH_TOPIC
     row.status = status
-    row.error = redact_phones(error)[:2000] if error else None
+    row.error = delivery_error(error)
 
 
 def receive_push(
@@ -560,9 +465,7 @@ def receive_push(
         try:
             with store.session() as session:
                 results = tuple(apply_tracking_update(session, u, source=source, now=now, shop_id=shop_id) for u in updates)
-                unmatched = [r for r in results if not r.matched]
-                status = UNMATCHED if results and len(unmatched) == len(results) else PROCESSED
-                detail = "; ".join(f"no parcel for {r.carrier_code} {r.waybill_no}" for r in unmatched) or None
+                status, detail = delivery_status(results)
                 _record_delivery(session, key, source, status, detail, now)
             return PushOutcome(status, detail, results)
         except IntegrityError:
@@ -577,33 +480,6 @@ def receive_push(
 
 
 # ---- taking in many deliveries at once (the webhook batches what arrives while a batch is being written) ----
-
-
-@dataclass
-class PushLookups:
-    """A batch's rows read up front in a few IN queries, so that applying each update reads nothing more."""
-
-    shipments: dict[str, list[Shipment]]  # by waybill, ordered by id (every shop: find_shipments scopes them)
-    event_ids: set[str]  # dedupe keys already stored (grows as the batch adds events)
-    unmatched: dict[str, WebhookDelivery]  # kept unmatched updates by unmatched_key
-    orders: dict[str, Order] = field(default_factory=dict)  # the parcels' orders, by id
-
-    @classmethod
-    def load(cls, session: Session, source: str, updates: Sequence[TrackingUpdate]) -> "PushLookups":
-        waybills = sorted({u.waybill_no.strip() for u in updates if u.waybill_no.strip()})
-        shipments: dict[str, list[Shipment]] = {}
-        if waybills:
-            for shipment in session.scalars(select(Shipment).where(Shipment.waybill_no.in_(waybills)).order_by(Shipment.id)):
-                shipments.setdefault(shipment.waybill_no, []).append(shipment)
-        order_ids = sorted({s.order_id for rows in shipments.values() for s in rows})
-        # Held here so they stay in the session's (weak) identity map, where session.get finds them without a query.
-        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))} if order_ids else {}
-        keys = sorted({e.dedupe_key for u in updates for e in u.events})
-        event_ids = set(session.scalars(select(TrackingEventRow.id).where(TrackingEventRow.id.in_(keys)))) if keys else set()
-        parcel_keys = sorted({unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates})
-        unmatched = {row.id: row for row in session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(parcel_keys)))} \
-            if parcel_keys else {}
-        return cls(shipments, event_ids, unmatched, orders)
 
 
 @dataclass(frozen=True)
@@ -633,34 +509,9 @@ def receive_pushes(store: Store, *, source: str, pushes: Sequence[IncomingPush],
 
 
 def _receive_batch(session: Session, source: str, pushes: Sequence[IncomingPush], now: datetime) -> list[PushOutcome]:
-    keys = [delivery_key(source, p.body) for p in pushes]
-    recorded = {row.id: row for row in session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(sorted(set(keys)))))}
-    outcomes: list[PushOutcome | None] = [None] * len(pushes)
-    parsed: list[tuple[int, list[TrackingUpdate]]] = []
-    taken: set[str] = set()
-    for index, (push, key) in enumerate(zip(pushes, keys)):
-        seen = recorded.get(key)
-        if key in taken or (seen is not None and seen.status in (PROCESSED, UNMATCHED)):
-            outcomes[index] = PushOutcome("duplicate")
-            continue
-        taken.add(key)
-        try:
-            parsed.append((index, list(push.parse())))
-        except PushRejected as exc:
-            _record_delivery(session, key, source, FAILED, str(exc), now, row=seen, looked_up=True)
-            outcomes[index] = PushOutcome("rejected", str(exc))
-    lookups = PushLookups.load(session, source, [u for _, updates in parsed for u in updates])
-    for index, updates in parsed:
-        push = pushes[index]
-        results = tuple(apply_tracking_update(session, u, source=source, now=now, shop_id=push.shop_id, lookups=lookups)
-                        for u in updates)
-        unmatched = [r for r in results if not r.matched]
-        status = UNMATCHED if results and len(unmatched) == len(results) else PROCESSED
-        detail = "; ".join(f"no parcel for {r.carrier_code} {r.waybill_no}" for r in unmatched) or None
-        _record_delivery(session, keys[index], source, status, detail, now, row=recorded.get(keys[index]), looked_up=True)
-        outcomes[index] = PushOutcome(status, detail, results)
-    session.flush()
-    return [o if o is not None else PushOutcome("duplicate") for o in outcomes]
+    from kefu.services.tracking_batch import land_batch  # set-based; it builds on this module
+
+    return land_batch(session, source, pushes, now)
 
 
 # ---- subscribing parcels to a tracking service ----

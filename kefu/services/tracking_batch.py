@@ -1,0 +1,212 @@
+"""A batch of carrier deliveries landed set-based: a few reads for the whole batch, then one bulk write per table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from kefu.domain.tracking import ParcelState, PushRejected, TrackingUpdate
+from kefu.services import tracking as tr
+from kefu.services.parcel_moves import advance_parcel, follow_order
+from kefu.store.tables import Order, Shipment, TrackingEventRow, WebhookDelivery
+
+S = ParcelState
+SHIPMENTS, ORDERS, EVENTS, DELIVERIES = Shipment.__table__, Order.__table__, TrackingEventRow.__table__, WebhookDelivery.__table__
+PARCEL_COLUMNS = ("id", "shop_id", "order_id", "carrier_code", "carrier_name", "waybill_no", "shipped_at", "status",
+                  "status_at", "last_event_at", "picked_up_at", "out_for_delivery_at", "signed_at", "destination_province",
+                  "tracking_source", "subscription_status")
+WRITTEN = ("carrier_code", "carrier_name", "status", "status_at", "last_event_at", "picked_up_at", "out_for_delivery_at",
+           "signed_at", "destination_province", "tracking_source", "subscription_status")  # what a push may change
+LIFECYCLE_STATES = (S.OUT_FOR_DELIVERY, S.SIGNED)
+
+
+@dataclass(slots=True)
+class ParcelRow:
+    """A shipments row as read for a batch; parcel_moves changes it like an ORM Shipment."""
+
+    id: str
+    shop_id: str
+    order_id: str
+    carrier_code: str | None
+    carrier_name: str | None
+    waybill_no: str
+    shipped_at: datetime | None
+    status: str | None
+    status_at: datetime | None
+    last_event_at: datetime | None
+    picked_up_at: datetime | None
+    out_for_delivery_at: datetime | None
+    signed_at: datetime | None
+    destination_province: str | None
+    tracking_source: str | None
+    subscription_status: str | None
+
+    def written(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in WRITTEN)
+
+
+@dataclass(slots=True)
+class OrderRow:
+    """The order columns a parcel's move reads and may change."""
+
+    id: str
+    platform: str
+    status: str | None
+    shipped_at: datetime | None
+    receiver_province: str | None
+
+
+@dataclass
+class Batch:
+    """The batch's rows read up front, and what it is about to write."""
+
+    parcels: dict[str, list[ParcelRow]]  # by waybill, ordered by id
+    orders: dict[str, OrderRow]
+    known_events: set[str]
+    parcels_before: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    orders_before: dict[str, tuple[str | None, datetime | None]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    replays: dict[str, bool] = field(default_factory=dict)  # kept unmatched parcel keys, True when matched now
+    lifecycle: dict[str, ParcelRow] = field(default_factory=dict)  # parcels that reached out-for-delivery or signed
+
+
+def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush], now: datetime) -> list[tr.PushOutcome]:
+    """Take in deliveries like receive_push, one after another, but reading and writing each table once for all of them."""
+    conn = session.connection()
+    keys = [tr.delivery_key(source, p.body) for p in pushes]
+    parsed: dict[int, list[TrackingUpdate] | PushRejected] = {}
+    for index, (push, key) in enumerate(zip(pushes, keys)):
+        if key not in keys[:index]:
+            try:
+                parsed[index] = list(push.parse())
+            except PushRejected as exc:
+                parsed[index] = exc
+    updates = [u for result in parsed.values() if isinstance(result, list) for u in result]
+    parcel_keys = {tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
+    recorded = dict(conn.execute(select(DELIVERIES.c.id, DELIVERIES.c.status)
+                                 .where(DELIVERIES.c.id.in_(sorted(set(keys) | parcel_keys)))).all())
+    batch = _read(conn, updates)
+    batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
+    outcomes: list[tr.PushOutcome] = []
+    deliveries: dict[str, dict[str, Any]] = {}
+    for index, (push, key) in enumerate(zip(pushes, keys)):
+        result = parsed.get(index)
+        if result is None or recorded.get(key) in (tr.PROCESSED, tr.UNMATCHED):
+            outcomes.append(tr.PushOutcome("duplicate"))
+            continue
+        if isinstance(result, PushRejected):
+            deliveries[key] = _delivery(key, source, tr.FAILED, str(result), now)
+            outcomes.append(tr.PushOutcome("rejected", str(result)))
+            continue
+        results = tuple(_apply(session, batch, u, source=source, now=now, shop_id=push.shop_id) for u in result)
+        status, detail = tr.delivery_status(results)
+        deliveries[key] = _delivery(key, source, status, detail, now)
+        outcomes.append(tr.PushOutcome(status, detail, results))
+    _write(conn, batch, deliveries, recorded)
+    session.flush()
+    if batch.lifecycle:  # lifecycle messages, as apply_tracking_update sends them (services.lifecycle)
+        from kefu.services.lifecycle import lifecycle_for_parcels
+
+        lifecycle_for_parcels(session, batch.lifecycle.values(), now=now)
+    return outcomes
+
+
+def _read(conn: Connection, updates: Sequence[TrackingUpdate]) -> Batch:
+    """The parcels of the batch's waybills (locked until the commit on PostgreSQL), their orders and the events known."""
+    waybills = sorted({u.waybill_no.strip() for u in updates} - {""})
+    parcels: dict[str, list[ParcelRow]] = {}
+    orders: dict[str, OrderRow] = {}
+    if waybills:
+        query = (select(*(SHIPMENTS.c[name] for name in PARCEL_COLUMNS), ORDERS.c.id.label("o_id"), ORDERS.c.platform,
+                        ORDERS.c.status.label("o_status"), ORDERS.c.shipped_at.label("o_shipped_at"), ORDERS.c.receiver_province)
+                 .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id, isouter=True)
+                 .where(SHIPMENTS.c.waybill_no.in_(waybills)).order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS))
+        width = len(PARCEL_COLUMNS)
+        for row in conn.execute(query):
+            parcel = ParcelRow(*row[:width])
+            parcels.setdefault(parcel.waybill_no, []).append(parcel)
+            if row.o_id is not None and row.o_id not in orders:
+                orders[row.o_id] = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province)
+    event_keys = sorted({e.dedupe_key for u in updates for e in u.events})
+    known = set(conn.scalars(select(EVENTS.c.id).where(EVENTS.c.id.in_(event_keys)))) if event_keys else set()
+    return Batch(parcels, orders, known, {p.id: p.written() for rows in parcels.values() for p in rows},
+                 {o.id: (o.status, o.shipped_at) for o in orders.values()})
+
+
+def _apply(session: Session, batch: Batch, update: TrackingUpdate, *, source: str, now: datetime,
+           shop_id: str | None) -> tr.TrackingResult:
+    """One update, as apply_tracking_update lands it, on the batch's rows; an unknown waybill is kept through the ORM."""
+    candidates = batch.parcels.get(update.waybill_no.strip(), [])
+    targets = tr.pick_parcels([p for p in candidates if not shop_id or p.shop_id == shop_id], update)
+    parcel_key = tr.unmatched_key(source, update.carrier_code, update.waybill_no)
+    if not targets:
+        batch.replays.pop(parcel_key, None)  # kept again, after any earlier match in this batch
+        result = tr.apply_tracking_update(session, update, source=source, now=now, shop_id=shop_id)
+        return result
+    if parcel_key in batch.replays:
+        batch.replays[parcel_key] = True
+    owner, fresh = targets[0], 0
+    for event in update.events:
+        key = event.dedupe_key
+        if key not in batch.known_events:
+            batch.known_events.add(key)
+            batch.events.append(tr.event_row(event, key, owner, source, now))
+            fresh += 1
+    moves = []
+    for parcel in targets:
+        previous, state, corrected = advance_parcel(parcel, update, source=source, now=now)
+        order = batch.orders.get(parcel.order_id)
+        if order is not None:
+            follow_order(parcel, order, state)
+        moves.append((previous, state, corrected))
+    previous, state, corrected = moves[0]
+    if state is not previous and state in LIFECYCLE_STATES:
+        batch.lifecycle.update((p.id, p) for p in targets)
+    return tr.TrackingResult(update.carrier_code, update.waybill_no, tuple(p.id for p in targets), state, previous,
+                             fresh, corrected)
+
+
+def _delivery(key: str, source: str, status: str, error: str | None, now: datetime) -> dict[str, Any]:
+    return {"id": key, "source": source[:20], "topic": tr.PUSH_TOPIC, "received_at": now, "status": status,
+            "error": tr.delivery_error(error)}
+
+
+def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]], recorded: dict[str, str]) -> None:
+    """One statement per table: new events, moved parcels, shipped orders, replayed kept updates, the deliveries."""
+    if batch.events:
+        conn.execute(_insert_ignoring_repeats(conn, EVENTS), batch.events)
+    moved = [p for rows in batch.parcels.values() for p in rows if p.written() != batch.parcels_before[p.id]]
+    if moved:
+        conn.execute(update(SHIPMENTS).where(SHIPMENTS.c.id == bindparam("b_id")),
+                     [{"b_id": p.id, **{name: getattr(p, name) for name in WRITTEN}} for p in moved])
+    shipped = [(o, batch.orders_before[o.id]) for o in batch.orders.values() if (o.status, o.shipped_at) != batch.orders_before[o.id]]
+    if shipped:  # conditional, so that a status another writer set meanwhile stands
+        conn.execute(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")).values(
+            shipped_at=func.coalesce(ORDERS.c.shipped_at, bindparam("b_shipped_at", type_=ORDERS.c.shipped_at.type)),
+            status=case((ORDERS.c.status == bindparam("b_from", type_=ORDERS.c.status.type), bindparam("b_to", type_=ORDERS.c.status.type)),
+                        else_=ORDERS.c.status),
+        ), [{"b_id": o.id, "b_shipped_at": o.shipped_at, "b_from": before[0] if o.status != before[0] else None,
+             "b_to": o.status} for o, before in shipped])
+    replayed = sorted(k for k, matched in batch.replays.items() if matched)
+    if replayed:
+        conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(replayed), DELIVERIES.c.status == tr.UNMATCHED)
+                     .values(status=tr.REPLAYED, error=None))
+    fresh = [row for key, row in deliveries.items() if key not in recorded]
+    if fresh:
+        conn.execute(insert(DELIVERIES), fresh)
+    again = [{"b_id": key, "topic": row["topic"], "status": row["status"], "error": row["error"]}
+             for key, row in deliveries.items() if key in recorded]
+    if again:  # deliveries that failed before and came again
+        conn.execute(update(DELIVERIES).where(DELIVERIES.c.id == bindparam("b_id")), again)
+
+
+def _insert_ignoring_repeats(conn: Connection, table):
+    """INSERT … ON CONFLICT DO NOTHING: an event another worker stored meanwhile is the same event."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
