@@ -92,14 +92,13 @@ class LoopbackChannel:
     name = "webhook"
 
     def __init__(self, url: str):
-        import httpx
-
         from kefu.channels import build_channel
+        from kefu.channels.keepalive import keep_alive_client
         from kefu.config import ChannelSettings, Settings
 
         self.url = url.rstrip("/")
         settings = Settings(channels=ChannelSettings(default="webhook", webhook_url=self.url + "/", webhook_secret=SECRET))
-        self.http = httpx.Client(timeout=5, limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
+        self.http = keep_alive_client(5.0)
         self.inner = build_channel("webhook", settings, http=self.http)
 
     def send(self, delivery):
@@ -251,18 +250,28 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of every PostgreSQL process on this machine (the postmaster counts its exited backends)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                comm = (entry / "comm").read_text().strip()
-            except OSError:
-                continue
-            if comm.startswith("postgres"):
-                total += cpu_seconds(int(entry.name), children=True)
-    return total
+class BackendCpu:
+    """CPU seconds spent by the PostgreSQL backends serving one database (others' databases on a shared server are
+    left out), from /proc; backends are looked up on every `sample`, so one that exits loses at most a sample's worth."""
+
+    def __init__(self, store):
+        self.store = store
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.sample(first=True)
+
+    def sample(self, *, first: bool = False) -> None:
+        from sqlalchemy import text
+
+        with self.store.engine.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+            for pid in pids:
+                self.last[pid] = cpu_seconds(pid)
+                if first:
+                    self.start[pid] = self.last[pid]
+
+    def seconds(self) -> float:
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
 
 
 def wait_for_workers(store, count: int, timeout: float = 120.0) -> None:
@@ -334,15 +343,19 @@ def main() -> None:
         workers = [start_worker(args, provider_url) for _ in range(args.workers)]
         wait_for_workers(store, len(workers))
         started = time.perf_counter()
-        pg_cpu, provider_cpu = postgres_cpu_seconds(), cpu_seconds(provider.pid)
+        pg_cpu, provider_cpu = BackendCpu(store), cpu_seconds(provider.pid)
         worker_cpu = -sum(cpu_seconds(w.pid) for w in workers)
         ids, queue_seconds = bulk_queue(store, shop_id, buyers, args.messages, "m")
         print(f"queued {len(ids):,} messages with their jobs (bulk, while the workers deliver) in {queue_seconds:.2f}s")
         killed_at = None
         deadline = started + max(120.0, args.messages / 50)
         done = 0
+        polls = 0
         while time.perf_counter() < deadline:
             done = sent_count(store, shop_id)
+            polls += 1
+            if polls % 5 == 0:
+                pg_cpu.sample()
             if done >= len(ids):
                 break
             if killed_at is None and not args.no_kill and done >= len(ids) // 3:
@@ -358,7 +371,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         rate = done / seconds
         worker_cpu += sum(cpu_seconds(w.pid) for w in workers)
-        pg_cpu, provider_cpu = postgres_cpu_seconds() - pg_cpu, cpu_seconds(provider.pid) - provider_cpu
+        pg_cpu.sample()
+        pg_seconds, provider_cpu = pg_cpu.seconds(), cpu_seconds(provider.pid) - provider_cpu
 
         from sqlalchemy import func, select
 
@@ -378,7 +392,7 @@ def main() -> None:
         print(f"kefu ({args.workers} procrastinate workers × {args.concurrency}): {done:,} msgs in {seconds:.2f}s = "
               f"{rate:,.0f} msgs/s  (ratio vs baseline {rate / base_rate:.1f}×)")
         per = 1000.0 / max(1, done)
-        print(f"CPU per message (ms): workers {worker_cpu * per:.2f}, PostgreSQL {pg_cpu * per:.2f} (every database), "
+        print(f"CPU per message (ms): workers {worker_cpu * per:.2f}, PostgreSQL {pg_seconds * per:.2f} (its backends), "
               f"provider {provider_cpu * per:.2f}; load average {os.getloadavg()[0]:.1f}")
         print(f"statuses {statuses}; settled after the kill: {recovered or 'none in flight'}")
         print(f"provider: {len(received):,} distinct ids, delivered twice: {len(twice)}, lost: {len(lost)}, "

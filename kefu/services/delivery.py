@@ -13,44 +13,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, insert, or_, select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
 from kefu.domain.messaging.provider import provider_template
-from kefu.domain.messaging.retry import after_failure
 from kefu.domain.messaging.rules import MessagingRules
 from kefu.config import SHOP_RULE_DEFAULTS
 from kefu.domain.privacy import redact_phones
 from kefu.queue.dispatch import wake_workers
 from kefu.services.message_templates import rules_of
+from kefu.services.delivery_outcomes import OUTCOME_WORDS, outcome_of, record_outcomes
 from kefu.services.outbox import DEAD, QUEUED, RETRY, SENDING, SENT, record_decision
 from kefu.store.database import Store
-from kefu.store.messaging_tables import MessageDecision, OutboxMessage
+from kefu.store.messaging_tables import OutboxMessage
 from kefu.store.tables import Customer, Order, Shop
 
-try:
-    from kefu.channels.base import Delivery, DeliveryResult
-except ImportError:  # pragma: no cover - a seam until kefu.channels lands: the same contract, field for field
-
-    @dataclass(frozen=True)
-    class Delivery:  # type: ignore[no-redef]
-        message_id: str
-        text: str
-        to_phone: str | None = None
-        to_email: str | None = None
-        template_code: str | None = None
-        template_params: dict[str, str] = field(default_factory=dict)
-        sign_name: str | None = None
-        subject: str | None = None
-        to_url: str | None = None
-
-    @dataclass(frozen=True)
-    class DeliveryResult:  # type: ignore[no-redef]
-        ok: bool
-        provider_message_id: str | None = None
-        retryable: bool = False
-        error_code: str | None = None
-        error: str | None = None
+from kefu.channels.base import Delivery, DeliveryResult  # noqa: F401 - callers import them from here too
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +53,32 @@ def _now() -> datetime:
 
 
 def default_channel_for(settings: Any | None = None) -> ChannelFor:
-    """Channels by name built once each through kefu.channels.build_channel; None = the configured default channel."""
+    """Channels by name built once each through kefu.channels.build_channel, the HTTP ones sharing one pool of kept-alive
+    connections; None = the configured default channel."""
     from kefu.config import Settings
 
     try:
         from kefu.channels import build_channel
+        from kefu.channels.keepalive import keep_alive_client
     except ImportError:  # pragma: no cover - until kefu.channels lands every message goes to the log only
-        def build_channel(name: str, settings: Any) -> SendsDeliveries:
+        def build_channel(name: str, settings: Any, **_: Any) -> SendsDeliveries:
             return LogChannel()
 
+        def keep_alive_client(timeout: float) -> Any:
+            return None
+
     settings = settings or Settings.from_env()
-    default = getattr(getattr(settings, "channels", None), "default", None) or "console"
+    channels = getattr(settings, "channels", None)
+    default = getattr(channels, "default", None) or "console"
     built: dict[str, SendsDeliveries] = {}
+    http: list[Any] = []
 
     def channel_for(name: str | None) -> SendsDeliveries:
         key = name or default
         if key not in built:
-            built[key] = build_channel(key, settings)
+            if not http:
+                http.append(keep_alive_client(float(getattr(channels, "timeout_seconds", 10.0) or 10.0)))
+            built[key] = build_channel(key, settings, http=http[0])
         return built[key]
 
     return channel_for
@@ -174,84 +161,12 @@ def claim(session: Session, message_id: str, *, now: datetime, worker: str,
     return Claimed(*row) if row is not None else None
 
 
-def _delivery(session: Session, claimed: Claimed, channel_name: str, rules: MessagingRules) -> Delivery:
-    phone = email = None
-    if claimed.customer_id or claimed.order_id:
-        found = session.execute(
-            select(Customer.phone, Customer.email, Order.receiver_phone)
-            .select_from(OutboxMessage)
-            .outerjoin(Customer, Customer.id == OutboxMessage.customer_id)
-            .outerjoin(Order, Order.id == OutboxMessage.order_id)
-            .where(OutboxMessage.id == claimed.id)).first()
-        if found is not None:
-            phone, email = found[0] or found[2], found[1]
-    mapped = provider_template(rules.provider_templates, channel_name, claimed.template_key, claimed.variables or {})
-    return Delivery(message_id=claimed.id, text=claimed.text, to_phone=phone, to_email=email,
-                    template_code=mapped.code, template_params=mapped.params, sign_name=rules.sign_name)
-
-
-def _finish(session: Session, claimed: Claimed, result: Any, *, worker: str, now: datetime,
-            rules: MessagingRules) -> str:
-    """Record how the send ended, only while this worker still holds the claim; the outcome word."""
-    still_mine = and_(OutboxMessage.id == claimed.id, OutboxMessage.status == SENDING,
-                      OutboxMessage.claimed_by == worker)
-    if result.ok:
-        values: dict[str, Any] = {"status": SENT, "sent_at": now, "provider_message_id": result.provider_message_id,
-                                  "claimed_until": None, "last_error": None, "reason": None}
-        outcome, decision = "sent", "sent"
-    else:
-        error = redact_phones(f"{result.error_code or 'error'}: {result.error or ''}")
-        state, when = after_failure(claimed.attempts, retryable=bool(result.retryable),
-                                    max_attempts=rules.max_attempts, now=now, base_seconds=rules.retry_base_seconds,
-                                    max_seconds=rules.retry_max_seconds)
-        values = {"status": state, "next_attempt_at": when, "claimed_until": None, "last_error": error,
-                  "reason": result.error_code or "error"}
-        outcome, decision = ("retried", "retry") if state == RETRY else ("dead", "dead")
-    values["updated_at"] = now
-    changed = session.connection().execute(update(OutboxMessage).where(still_mine).values(**values)).rowcount
-    if not changed:
-        log.warning("message %s was settled by someone else while it was being sent", claimed.id)
-        return "skipped"
-    if result.ok:
-        detail = f"provider id {result.provider_message_id}" if result.provider_message_id else None
-    else:
-        detail = values["last_error"]
-    record_decision(session, claimed, decision, at=now, reason=None if result.ok else result.error_code,
-                    detail=detail, actor=worker)
-    if outcome == "retried":
-        wake_workers(session, run_at=values["next_attempt_at"])
-    return outcome
-
-
 def _send(channel: SendsDeliveries, delivery: Any) -> Any:
     try:
         return channel.send(delivery)
     except Exception as exc:  # a channel must not raise; if one does, the attempt failed and may be retried
         log.exception("channel %s raised while sending %s", getattr(channel, "name", "?"), delivery.message_id)
         return DeliveryResult(False, retryable=True, error_code="channel_error", error=type(exc).__name__)
-
-
-def deliver_one(store: Store, message_id: str, *, channel_for: ChannelFor, worker: str | None = None,
-                now: Callable[[], datetime] = _now, lease_seconds: float = DEFAULT_LEASE_SECONDS,
-                rules_ttl_seconds: float = 0.0) -> str:
-    """Deliver one message: claim it (commit), send, record the outcome (commit). The outcome word: sent, retried,
-    dead or skipped (not due, already sent, or claimed by another worker). A crash between the two commits leaves the
-    row `sending` for `recover_stale` to settle once the lease is over."""
-    worker = worker or worker_name()
-    with store.session() as session:
-        claimed = claim(session, message_id, now=now(), worker=worker, lease_seconds=lease_seconds)
-        if claimed is None:
-            return "skipped"
-        rules = cached_rules(session, claimed.shop_id, rules_ttl_seconds)
-        channel = channel_for(claimed.channel)
-        delivery = _delivery(session, claimed, channel.name, rules)
-    result = _send(channel, delivery)
-    with store.session() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # The outcome may reach the disk a moment later: were it lost in a database crash, the row would still be
-            # `sending` and the recovery would ask the provider — never send again. The claim above waits for the disk.
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        return _finish(session, claimed, result, worker=worker, now=now(), rules=rules)
 
 
 BATCH_SIZE = 50  # messages one delivery job claims and sends at once
@@ -294,57 +209,74 @@ def _recipients(session: Session, ids: list[str]) -> dict[str, tuple[str | None,
     return {message_id: (phone or receiver_phone, email) for message_id, phone, email, receiver_phone in rows}
 
 
-def _finish_batch(session: Session, outcomes: list[tuple[Claimed, Any]], *, worker: str, now: datetime,
-                  rules_for: Callable[[str], MessagingRules]) -> dict[str, int]:
-    """Record a batch's outcomes in one transaction: lock the rows still claimed by this worker, update each, add the
-    decisions, and defer one job for the retries' moment."""
-    mine = set(session.connection().execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_([c.id for c, _ in outcomes]), OutboxMessage.status == SENDING,
-               OutboxMessage.claimed_by == worker)
-        .values(updated_at=now).returning(OutboxMessage.id)).scalars())
+@dataclass
+class _Prepared:
+    """A claimed batch ready to send: each message's channel and delivery, and the rules of its shop."""
+
+    batch: list[Claimed]
+    sends: list[tuple[SendsDeliveries, Any]]
+    rules: dict[str, MessagingRules]
+
+
+def _prepare(session: Session, batch: list[Claimed], channel_for: ChannelFor, rules_ttl_seconds: float) -> _Prepared:
+    """Recipients (one query), the shops' rules and each message's provider template, in the claim's session."""
+    recipients = _recipients(session, [c.id for c in batch]) if any(c.customer_id or c.order_id for c in batch) else {}
+    rules = {shop_id: cached_rules(session, shop_id, rules_ttl_seconds) for shop_id in {c.shop_id for c in batch}}
+    sends = []
+    for claimed in batch:
+        channel = channel_for(claimed.channel)
+        phone, email = recipients.get(claimed.id, (None, None))
+        r = rules[claimed.shop_id]
+        mapped = provider_template(r.provider_templates, channel.name, claimed.template_key, claimed.variables or {})
+        sends.append((channel, Delivery(message_id=claimed.id, text=claimed.text, to_phone=phone, to_email=email,
+                                        template_code=mapped.code, template_params=mapped.params,
+                                        sign_name=r.sign_name)))
+    return _Prepared(batch, sends, rules)
+
+
+def _send_and_record(store: Store, prepared: _Prepared, *, worker: str, now: Callable[[], datetime]) -> dict[str, int]:
+    """Send side by side, then record every outcome in one transaction; counts by outcome word."""
+    if len(prepared.sends) == 1:
+        results = [_send(*prepared.sends[0])]
+    else:
+        results = list(_sender_pool().map(lambda pair: _send(*pair), prepared.sends))
+    at = now()
+    outcomes = [outcome_of(c.id, c.shop_id, c.attempts, result, now=at, rules=prepared.rules[c.shop_id])
+                for c, result in zip(prepared.batch, results)]
     counts = {"sent": 0, "retried": 0, "dead": 0, "skipped": 0}
-    updates: list[dict[str, Any]] = []
-    decisions: list[dict[str, Any]] = []
-    retry_at: datetime | None = None
-    for claimed, result in outcomes:
-        if claimed.id not in mine:
-            log.warning("message %s was settled by someone else while it was being sent", claimed.id)
-            counts["skipped"] += 1
-            continue
-        if result.ok:
-            values = {"status": SENT, "sent_at": now, "provider_message_id": result.provider_message_id,
-                      "next_attempt_at": None, "last_error": None, "reason": None}
-            decision, reason = "sent", None
-            detail = f"provider id {result.provider_message_id}" if result.provider_message_id else None
-            counts["sent"] += 1
+    with store.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # The outcome may reach the disk a moment later: were it lost in a database crash, the row would still be
+            # `sending` and the recovery would ask the provider — never send again. The claim waits for the disk.
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        recorded = record_outcomes(session, outcomes, worker=worker, now=at)
+        retry_at = min((o.next_attempt_at for o in outcomes if o.message_id in recorded and o.status == RETRY
+                        and o.next_attempt_at is not None), default=None)
+        if retry_at is not None:
+            wake_workers(session, run_at=retry_at)
+    for o in outcomes:
+        if o.message_id in recorded:
+            counts[OUTCOME_WORDS[o.status]] += 1
         else:
-            rules = rules_for(claimed.shop_id)
-            error = redact_phones(f"{result.error_code or 'error'}: {result.error or ''}")
-            state, when = after_failure(claimed.attempts, retryable=bool(result.retryable),
-                                        max_attempts=rules.max_attempts, now=now,
-                                        base_seconds=rules.retry_base_seconds, max_seconds=rules.retry_max_seconds)
-            values = {"status": state, "sent_at": None, "provider_message_id": None, "next_attempt_at": when,
-                      "last_error": error, "reason": result.error_code or "error"}
-            decision, reason, detail = ("retry" if state == RETRY else "dead"), result.error_code, error
-            counts["retried" if state == RETRY else "dead"] += 1
-            if state == RETRY:
-                retry_at = when if retry_at is None else min(retry_at, when)
-        updates.append({"b_id": claimed.id, **{f"b_{k}": v for k, v in values.items()}})
-        decisions.append(dict(shop_id=claimed.shop_id, message_id=claimed.id, at=now, decision=decision,
-                              reason=reason, detail=detail, actor=worker))
-    if updates:
-        session.connection().execute(
-            update(OutboxMessage).where(OutboxMessage.id == bindparam("b_id")).values(
-                status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
-                provider_message_id=bindparam("b_provider_message_id"),
-                next_attempt_at=bindparam("b_next_attempt_at"), last_error=bindparam("b_last_error"),
-                reason=bindparam("b_reason"), claimed_until=None, updated_at=now),
-            updates)
-        session.connection().execute(insert(MessageDecision), decisions)
-    if retry_at is not None:
-        wake_workers(session, run_at=retry_at)
+            log.warning("message %s was settled by someone else while it was being sent", o.message_id)
+            counts["skipped"] += 1
     return counts
+
+
+def deliver_one(store: Store, message_id: str, *, channel_for: ChannelFor, worker: str | None = None,
+                now: Callable[[], datetime] = _now, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                rules_ttl_seconds: float = 0.0) -> str:
+    """Deliver one message: claim it (commit), send, record the outcome (commit). The outcome word: sent, retried,
+    dead or skipped (not due, already sent, or claimed by another worker). A crash between the two commits leaves the
+    row `sending` for `recover_stale` to settle once the lease is over."""
+    worker = worker or worker_name()
+    with store.session() as session:
+        claimed = claim(session, message_id, now=now(), worker=worker, lease_seconds=lease_seconds)
+        if claimed is None:
+            return "skipped"
+        prepared = _prepare(session, [claimed], channel_for, rules_ttl_seconds)
+    counts = _send_and_record(store, prepared, worker=worker, now=now)
+    return next(word for word, n in counts.items() if n)
 
 
 def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None = None, limit: int = BATCH_SIZE,
@@ -359,26 +291,10 @@ def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None =
                             shop_id=shop_id)
         if not batch:
             return {"sent": 0, "retried": 0, "dead": 0, "skipped": 0, "claimed": 0}
-        recipients = _recipients(session, [c.id for c in batch])
-        rules = {shop_id: cached_rules(session, shop_id, rules_ttl_seconds) for shop_id in {c.shop_id for c in batch}}
+        prepared = _prepare(session, batch, channel_for, rules_ttl_seconds)
     if len(batch) >= limit and on_full is not None:
         on_full()
-    deliveries = []
-    for claimed in batch:
-        channel = channel_for(claimed.channel)
-        phone, email = recipients.get(claimed.id, (None, None))
-        r = rules[claimed.shop_id]
-        mapped = provider_template(r.provider_templates, channel.name, claimed.template_key, claimed.variables or {})
-        deliveries.append((channel, Delivery(message_id=claimed.id, text=claimed.text, to_phone=phone, to_email=email,
-                                             template_code=mapped.code, template_params=mapped.params,
-                                             sign_name=r.sign_name)))
-    results = list(_sender_pool().map(lambda pair: _send(*pair), deliveries))
-    with store.session() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SET LOCAL synchronous_commit TO OFF"))  # see deliver_one
-        counts = _finish_batch(session, list(zip(batch, results)), worker=worker, now=now(),
-                               rules_for=lambda shop_id: rules[shop_id])
-    return {**counts, "claimed": len(batch)}
+    return {**_send_and_record(store, prepared, worker=worker, now=now), "claimed": len(batch)}
 
 
 def due_message_ids(session: Session, *, now: datetime, limit: int, shop_id: str | None = None) -> list[str]:
