@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import select
 import ssl
-import threading
+from collections import deque
 from collections.abc import Callable
 
 import httpx
@@ -31,18 +31,19 @@ class KeepAliveTransport(httpx.BaseTransport):
     def __init__(self, *, ssl_context: ssl.SSLContext | None = None, max_idle_per_host: int = 64):
         self._ssl_context = ssl_context
         self._max_idle = max_idle_per_host
-        self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
-        self._lock = threading.Lock()
+        self._idle: dict[_Key, deque[http.client.HTTPConnection]] = {}  # deque: append and pop are thread-safe
 
     def _connection(self, key: _Key, connect_timeout: float | None) -> http.client.HTTPConnection:
         """An idle connection to the host that is still open, or a new one (connected when first used)."""
-        with self._lock:
-            idle = self._idle.get(key)
-            while idle:
+        idle = self._idle.get(key)
+        while idle:
+            try:
                 connection = idle.pop()
-                if not _stale(connection):
-                    return connection
-                connection.close()
+            except IndexError:  # another thread took the last one
+                break
+            if not _stale(connection):
+                return connection
+            connection.close()
         scheme, host, port = key
         if scheme == "https":
             self._ssl_context = self._ssl_context or httpx.create_ssl_context()
@@ -50,12 +51,11 @@ class KeepAliveTransport(httpx.BaseTransport):
         return http.client.HTTPConnection(host, port, timeout=connect_timeout)
 
     def _release(self, key: _Key, connection: http.client.HTTPConnection) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(key, [])
-            if len(idle) < self._max_idle:
-                idle.append(connection)
-                return
-        connection.close()
+        idle = self._idle.setdefault(key, deque())
+        if len(idle) < self._max_idle:
+            idle.append(connection)
+        else:
+            connection.close()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -83,8 +83,7 @@ class KeepAliveTransport(httpx.BaseTransport):
                               extensions={"http_version": b"HTTP/1.1"})
 
     def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, {}
+        idle, self._idle = self._idle, {}
         for connections in idle.values():
             for connection in connections:
                 connection.close()

@@ -169,7 +169,7 @@ def _send(channel: SendsDeliveries, delivery: Any) -> Any:
         return DeliveryResult(False, retryable=True, error_code="channel_error", error=type(exc).__name__)
 
 
-BATCH_SIZE = 50  # messages one delivery job claims and sends at once
+BATCH_SIZE = 200  # messages one delivery job claims and sends at once
 SEND_THREADS = 16  # sends of a batch in flight at once (per worker process)
 _senders: ThreadPoolExecutor | None = None
 
