@@ -68,7 +68,7 @@ class KeepAliveTransport(httpx.BaseTransport):
                 connection.connect()
             connection.sock.settimeout(timeouts.get("read"))
             connection.request(request.method, url.raw_path.decode("ascii"), body=request.read(),
-                               headers=dict(request.headers.multi_items()))
+                               headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw})
             sent = True
             answer = connection.getresponse()
             content = answer.read()
