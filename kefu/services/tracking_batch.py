@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.domain.tracking import ParcelState, PushRejected, TrackingUpdate
 from kefu.services import tracking as tr
 from kefu.services.parcel_moves import advance_parcel, follow_order
+from kefu.store.bulk import among, insert_rows, update_rows
 from kefu.store.tables import Order, Shipment, TrackingEventRow, WebhookDelivery
 
 S = ParcelState
@@ -69,6 +69,7 @@ class Batch:
     parcels: dict[str, list[ParcelRow]]  # by waybill, ordered by id
     orders: dict[str, OrderRow]
     known_events: set[str]
+    event_keys: dict[int, list[str]]  # each update's event dedupe keys, by id(update)
     parcels_before: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     orders_before: dict[str, tuple[str | None, datetime | None]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -90,7 +91,7 @@ def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush],
     updates = [u for result in parsed.values() if isinstance(result, list) for u in result]
     parcel_keys = {tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
     recorded = dict(conn.execute(select(DELIVERIES.c.id, DELIVERIES.c.status)
-                                 .where(DELIVERIES.c.id.in_(sorted(set(keys) | parcel_keys)))).all())
+                                 .where(among(conn, DELIVERIES.c.id, set(keys) | parcel_keys))).all())
     batch = _read(conn, updates)
     batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
     outcomes: list[tr.PushOutcome] = []
@@ -126,16 +127,17 @@ def _read(conn: Connection, updates: Sequence[TrackingUpdate]) -> Batch:
         query = (select(*(SHIPMENTS.c[name] for name in PARCEL_COLUMNS), ORDERS.c.id.label("o_id"), ORDERS.c.platform,
                         ORDERS.c.status.label("o_status"), ORDERS.c.shipped_at.label("o_shipped_at"), ORDERS.c.receiver_province)
                  .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id, isouter=True)
-                 .where(SHIPMENTS.c.waybill_no.in_(waybills)).order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS))
+                 .where(among(conn, SHIPMENTS.c.waybill_no, waybills)).order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS))
         width = len(PARCEL_COLUMNS)
         for row in conn.execute(query):
             parcel = ParcelRow(*row[:width])
             parcels.setdefault(parcel.waybill_no, []).append(parcel)
             if row.o_id is not None and row.o_id not in orders:
                 orders[row.o_id] = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province)
-    event_keys = sorted({e.dedupe_key for u in updates for e in u.events})
-    known = set(conn.scalars(select(EVENTS.c.id).where(EVENTS.c.id.in_(event_keys)))) if event_keys else set()
-    return Batch(parcels, orders, known, {p.id: p.written() for rows in parcels.values() for p in rows},
+    event_keys = {id(u): [e.dedupe_key for e in u.events] for u in updates}
+    every_key = {key for keys in event_keys.values() for key in keys}
+    known = set(conn.scalars(select(EVENTS.c.id).where(among(conn, EVENTS.c.id, every_key)))) if every_key else set()
+    return Batch(parcels, orders, known, event_keys, {p.id: p.written() for rows in parcels.values() for p in rows},
                  {o.id: (o.status, o.shipped_at) for o in orders.values()})
 
 
@@ -152,8 +154,7 @@ def _apply(session: Session, batch: Batch, update: TrackingUpdate, *, source: st
     if parcel_key in batch.replays:
         batch.replays[parcel_key] = True
     owner, fresh = targets[0], 0
-    for event in update.events:
-        key = event.dedupe_key
+    for event, key in zip(update.events, batch.event_keys[id(update)]):
         if key not in batch.known_events:
             batch.known_events.add(key)
             batch.events.append(tr.event_row(event, key, owner, source, now))
@@ -179,12 +180,9 @@ def _delivery(key: str, source: str, status: str, error: str | None, now: dateti
 
 def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]], recorded: dict[str, str]) -> None:
     """One statement per table: new events, moved parcels, shipped orders, replayed kept updates, the deliveries."""
-    if batch.events:
-        conn.execute(_insert_ignoring_repeats(conn, EVENTS), batch.events)
-    moved = [p for rows in batch.parcels.values() for p in rows if p.written() != batch.parcels_before[p.id]]
-    if moved:
-        conn.execute(update(SHIPMENTS).where(SHIPMENTS.c.id == bindparam("b_id")),
-                     [{"b_id": p.id, **{name: getattr(p, name) for name in WRITTEN}} for p in moved])
+    insert_rows(conn, EVENTS, batch.events, skip_existing=True)  # an event another worker stored meanwhile is the same
+    update_rows(conn, SHIPMENTS, [{"id": p.id, **{name: getattr(p, name) for name in WRITTEN}}
+                                  for rows in batch.parcels.values() for p in rows if p.written() != batch.parcels_before[p.id]])
     shipped = [(o, batch.orders_before[o.id]) for o in batch.orders.values() if (o.status, o.shipped_at) != batch.orders_before[o.id]]
     if shipped:  # conditional, so that a status another writer set meanwhile stands
         conn.execute(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")).values(
@@ -197,16 +195,6 @@ def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]]
     if replayed:
         conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(replayed), DELIVERIES.c.status == tr.UNMATCHED)
                      .values(status=tr.REPLAYED, error=None))
-    fresh = [row for key, row in deliveries.items() if key not in recorded]
-    if fresh:
-        conn.execute(insert(DELIVERIES), fresh)
-    again = [{"b_id": key, "topic": row["topic"], "status": row["status"], "error": row["error"]}
-             for key, row in deliveries.items() if key in recorded]
-    if again:  # deliveries that failed before and came again
-        conn.execute(update(DELIVERIES).where(DELIVERIES.c.id == bindparam("b_id")), again)
-
-
-def _insert_ignoring_repeats(conn: Connection, table):
-    """INSERT … ON CONFLICT DO NOTHING: an event another worker stored meanwhile is the same event."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    insert_rows(conn, DELIVERIES, [row for key, row in deliveries.items() if key not in recorded])
+    update_rows(conn, DELIVERIES, [{n: row[n] for n in ("id", "topic", "status", "error")}  # failed before, came again
+                                   for key, row in deliveries.items() if key in recorded])

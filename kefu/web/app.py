@@ -43,6 +43,7 @@ from kefu.web.pages import couriers as couriers_pages
 from kefu.web.pages import picklist as picklist_pages
 from kefu.web.pages import routers as page_routers
 from kefu.web.templating import is_htmx, render
+from kefu.web.webhooks.fast_path import PushFirstApp
 from kefu.web.webhooks.fast_routes import match_first
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def optional_router(module_name: str):
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The workbench for one store. Everything but /login, /static, /lang and the webhook needs a log-in."""
     settings = settings or Settings.from_env()
-    app = FastAPI(
+    app = PushFirstApp(  # carrier pushes skip the middleware below (webhooks/fast_path.py says why)
         title="kefu 客服运营台",
         version=__version__,
         description=API_DESCRIPTION,

@@ -1,24 +1,25 @@
-"""Group carrier pushes that arrive together into one transaction: a request waits for its batch, never for others'."""
+"""Group commit of carrier pushes: what arrives while a batch is written goes in the next one, one transaction each."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-
-from starlette.concurrency import run_in_threadpool
+from typing import Any
 
 from kefu.services.tracking import IncomingPush, PushOutcome, receive_pushes
 from kefu.store.database import Store
 
-MAX_BATCH = 64  # deliveries written in one transaction at most
+MAX_BATCH = 256  # deliveries written in one transaction at most
 
 
 class PushBatcher:
-    """While one batch is being written (in a worker thread), new pushes queue up; they go together in the next one.
+    """While one batch is being written (in the batcher's own thread), new pushes queue up; they go together next.
 
-    Under light load a push is written at once on its own; under heavy load the batches grow, so commits and
-    round trips are shared. One batch at a time per process, so batches never race each other inside a worker.
+    Under light load a push is written at once on its own; under heavy load the batches grow, so the commit and the
+    round trips are shared. A request is answered once its batch is committed, so an acknowledgement means stored.
+    One batch at a time per process, so batches never race each other inside a worker.
     """
 
     def __init__(self, store: Store, source: str, *, max_batch: int = MAX_BATCH,
@@ -29,6 +30,7 @@ class PushBatcher:
         self.clock = clock
         self._pending: list[tuple[IncomingPush, asyncio.Future[PushOutcome]]] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{source}-pushes")
 
     async def submit(self, push: IncomingPush) -> PushOutcome:
         """Queue one delivery and wait for the outcome of the batch it lands in."""
@@ -41,10 +43,11 @@ class PushBatcher:
         return await future
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
             try:
-                outcomes = await run_in_threadpool(self._write, [push for push, _ in batch])
+                outcomes = await loop.run_in_executor(self._writer, self._write, [push for push, _ in batch])
             except Exception as exc:  # noqa: BLE001 - handed to every request of the batch, which re-raises it
                 for _, future in batch:
                     if not future.done():
@@ -56,3 +59,13 @@ class PushBatcher:
 
     def _write(self, pushes: Sequence[IncomingPush]) -> list[PushOutcome]:
         return receive_pushes(self.store, source=self.source, pushes=pushes, now=self.clock())
+
+
+def batcher_for(state: Any, source: str) -> PushBatcher:
+    """The app's batcher of one carrier's pushes (one per process and store), made on first use."""
+    name = f"{source}_batcher"
+    batcher = getattr(state, name, None)
+    if batcher is None or batcher.store is not state.store:
+        batcher = PushBatcher(state.store, source)
+        setattr(state, name, batcher)
+    return batcher
