@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import operator
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from kefu.domain import order_status
+from kefu.ingest.csv_chunks import CHUNK_BYTES, TextChunk, text_chunks
 from kefu.ingest.cells import (
     CellError,
     LocalTimes,
@@ -314,15 +316,23 @@ class ExportFile:
         return self.layout.kind
 
     def __iter__(self) -> Iterator[OrderRecord | LineRecord | Rejection]:
+        yield from self.records(self._rows)
+        self.note_replaced_bytes()
+
+    def _prepare(self) -> None:
         if self.kind == ORDERS:
-            parse, self._pick = self._order_record, self._picker(ORDER_COLUMNS)
+            self._parse, self._pick = self._order_record, self._picker(ORDER_COLUMNS)
         else:
-            parse, self._pick = self._line_record, self._picker(LINE_COLUMNS)
+            self._parse, self._pick = self._line_record, self._picker(LINE_COLUMNS)
         self._times = LocalTimes(self.zone)
+
+    def records(self, rows: Iterator[tuple[int, list[str]]]) -> Iterator[OrderRecord | LineRecord | Rejection]:
+        """Records (or rejections naming the line) for numbered rows of cells after the header."""
+        self._prepare()
         width = len(self.layout.header)
         while True:
             try:
-                line_no, cells = next(self._rows)
+                line_no, cells = next(rows)
             except StopIteration:
                 break
             except csv.Error as exc:
@@ -343,14 +353,42 @@ class ExportFile:
                         ",".join(cells),
                     )
                     continue
-            try:
-                yield parse(line_no, cells)
-            except CellError as exc:
-                yield Rejection(line_no, str(exc), ",".join(cells))
+            yield self._record(line_no, cells)
+
+    def _record(self, line_no: int, cells: list[str]) -> OrderRecord | LineRecord | Rejection:
+        try:
+            return self._parse(line_no, cells)
+        except CellError as exc:
+            return Rejection(line_no, str(exc), ",".join(cells))
+
+    def record(self, line_no: int, cells: list[str]) -> OrderRecord | LineRecord | Rejection:
+        """One row of exactly the header's width read by the record parser (the reference for every quirk)."""
+        if not hasattr(self, "_parse"):
+            self._prepare()
+        return self._record(line_no, cells)
+
+    def note_replaced_bytes(self) -> None:
+        """Say how many undecodable byte sequences were kept as U+FFFD, once the whole file has been read."""
         if self._replaced[0]:
             self.warnings.append(
                 f"{self.name}: {self._replaced[0]} byte sequences are not valid {self.encoding}; they were kept as �"
             )
+
+    def text_chunks(self, chunk_bytes: int = CHUNK_BYTES) -> Iterator[TextChunk]:
+        """The CSV after its header, decoded in record-aligned chunks (the columnar reader's input)."""
+        if self._rows is not None:
+            self._rows.close()  # the opening reader stops at the header; the chunks start afresh after it
+        errors = _counting_errors(self._replaced)
+        return text_chunks(self.path, self.encoding or "utf-8-sig", errors, skip=self.header_line,
+                           chunk_bytes=chunk_bytes)
+
+    @staticmethod
+    def csv_rows(texts: Iterable[str], first_line: int) -> Iterator[tuple[int, list[str]]]:
+        """Numbered csv.reader rows of consecutive text chunks whose first line is `first_line`."""
+        lines = (line for text in texts for line in io.StringIO(text, newline=""))
+        reader = csv.reader(lines)
+        for cells in reader:
+            yield first_line - 1 + reader.line_num, cells
 
     def _extra(self, cells: list[str]) -> dict[str, str] | None:
         extra = None

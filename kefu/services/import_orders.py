@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import polars as pl
 from sqlalchemy import Connection, text
 
 from kefu.config import shop_rules
@@ -19,15 +20,14 @@ from kefu.ingest.taobao_export import LINES, ORDERS, ExportFile, Rejection, Unre
 from kefu.services.import_rows import (
     CUSTOMER_COLUMNS,
     LINE_COLUMNS,
-    LINE_PRODUCT_SLOT,
     ORDER_COLUMNS,
     SHIPMENT_COLUMNS,
     STUB_ORDER_COLUMNS,
-    RowBatch,
     RowMaker,
-    row_batches,
 )
-from kefu.services.import_worker import PARALLEL_FROM_BYTES, batches_from_background
+from kefu.services.import_stage import STAGE, Stage, StageFolder
+from kefu.services.import_tables import PRODUCT_KEY, TableBatch
+from kefu.services.import_worker import PARALLEL_FROM_BYTES, BackgroundReader, read_batches
 from kefu.services.lifecycle import after_import as lifecycle_after_import
 from kefu.services.requirements import after_import as read_buyer_requirements
 from kefu.services.shops import find_shop, get_or_create_shop
@@ -85,10 +85,10 @@ def _rank_sql(column: str) -> str:
 
 
 class _Sql:
-    """Dialect details for raw executemany: placeholders and upsert statements."""
+    """Dialect details: placeholders, and upsert statements fed by executemany rows or by a staged table."""
 
-    def __init__(self, conn: Connection):
-        self.sqlite = conn.dialect.name == "sqlite"
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
         self.mark = "?" if self.sqlite else "%s"
 
     @staticmethod
@@ -98,10 +98,18 @@ class _Sql:
             new, old = f"CAST({new} AS TEXT)", f"CAST({old} AS TEXT)"
         return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
 
+    @staticmethod
+    def staged(table: str, columns: Sequence[str]) -> str:
+        """Every row of a staged table in the order it was loaded (WHERE true: SQLite's parser needs it before
+        ON CONFLICT)."""
+        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY rowid"
+
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
-               where_changed: Sequence[str] = (), extra_where: str | None = None) -> str:
-        marks = ", ".join([self.mark] * len(columns))
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT {conflict} "
+               where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:
+        """INSERT … ON CONFLICT for executemany rows, or for the rows of a SELECT (from the stage)."""
+        names = ", ".join(columns)
+        source = select or f"VALUES ({', '.join([self.mark] * len(columns))})"
+        sql = f"INSERT INTO {table} ({names}) {source} ON CONFLICT {conflict} "
         if not updates:
             return sql + "DO NOTHING"
         sql += "DO UPDATE SET " + ", ".join(f"{c} = {expr}" for c, expr in updates.items())
@@ -159,56 +167,80 @@ class _ProductIndex:
 
 
 class _FileImporter:
-    """Writes one export file's row batches into the store inside one transaction."""
+    """Reads one export file and writes its rows into the store inside one transaction.
 
-    def __init__(self, conn: Connection, shop: Shop, export: ExportFile, result: FileImportResult):
-        self.conn = conn
+    On SQLite the rows are first bulk-loaded into a scratch file and then upserted set-based, one statement per
+    table; on PostgreSQL they are upserted batch by batch while the file is read.
+    """
+
+    def __init__(self, store: Store, shop: Shop, export: ExportFile, result: FileImportResult,
+                 stages: StageFolder | None):
+        self.store = store
         self.shop_id = shop.id
         self.export = export
         self.result = result
-        self.sql = _Sql(conn)
+        self.sql = _Sql(store.is_sqlite)
+        self.lines = export.kind == LINES
+        self.table = "order_lines" if self.lines else "orders"
         self.started = datetime.now(timezone.utc)
         # SQLite checks the order foreign key at commit, so orphan lines get their orders set-based at the end.
         self.maker = RowMaker(self.shop_id, sqlite=self.sql.sqlite, now=self.started, stub_orders=not self.sql.sqlite)
         self.rejections: list[tuple] = []
         self.affected = 0
-        self._products: _ProductIndex | None = None
-        self._order_sql = self.sql.upsert(
+        self.products: _ProductIndex | None = None
+        self.stage_path = stages.new_path() if stages is not None else None
+        self.reader: BackgroundReader | None = None
+
+    def start(self) -> None:
+        """Start reading a large CSV in a second process now, so it runs while earlier files are written."""
+        if self.export.encoding != "xlsx" and self.export.size >= PARALLEL_FROM_BYTES:
+            self.reader = BackgroundReader(self.export, self.maker, self.started, self.stage_path)
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
+
+    # -- statements ------------------------------------------------------------------------------
+    def _order_sql(self, select: str | None) -> str:
+        return self.sql.upsert(
             "orders", ORDER_COLUMNS, "(id)",
             {"status": "excluded.status", "updated_at": "excluded.updated_at",
              **{c: f"COALESCE(excluded.{c}, orders.{c})" for c in ORDER_UPDATABLE}},
             where_changed=("status", *ORDER_UPDATABLE),
-            extra_where=f"{_rank_sql('excluded.status')} >= {_rank_sql('orders.status')}",
+            extra_where=f"{_rank_sql('excluded.status')} >= {_rank_sql('orders.status')}", select=select,
         )
-        self._customer_sql = self.sql.upsert(
+
+    def _customer_sql(self, select: str | None) -> str:
+        return self.sql.upsert(
             "customers", CUSTOMER_COLUMNS, "(shop_id, platform, buyer_key)",
             {"province": "excluded.province", "city": "excluded.city", "district": "excluded.district"},
-            extra_where="customers.province IS NULL AND excluded.province IS NOT NULL",
+            extra_where="customers.province IS NULL AND excluded.province IS NOT NULL", select=select,
         )
-        self._shipment_sql = self.sql.upsert(
+
+    def _shipment_sql(self, select: str | None) -> str:
+        return self.sql.upsert(
             "shipments", SHIPMENT_COLUMNS, "(id)",
             {c: f"COALESCE(excluded.{c}, shipments.{c})" for c in ("carrier_name", "carrier_code", "shipped_at")},
-            where_changed=("carrier_name", "carrier_code", "shipped_at"),
+            where_changed=("carrier_name", "carrier_code", "shipped_at"), select=select,
         )
-        self._stub_order_sql = self.sql.upsert("orders", STUB_ORDER_COLUMNS, "(id)", None)
-        self._line_sql = self.sql.upsert(
+
+    def _line_sql(self, select: str | None) -> str:
+        return self.sql.upsert(
             "order_lines", LINE_COLUMNS, "(id)",
             {c: f"COALESCE(excluded.{c}, order_lines.{c})" for c in LINE_UPDATABLE},
-            where_changed=LINE_UPDATABLE,
-        )
-        self._product_sql = self.sql.upsert(
-            "products", ("id", "shop_id", "product_key", "platform_item_id", "outer_id", "title", "price"), "", None
-        )
-        self._rejection_sql = (
-            f"INSERT INTO import_rejections (run_id, line_no, reason, raw) VALUES ({', '.join([self.sql.mark] * 4)})"
+            where_changed=LINE_UPDATABLE, select=select,
         )
 
-    def _executemany(self, sql: str, rows: list) -> int:
+    def _executemany(self, conn: Connection, sql: str, rows: list) -> int:
         if not rows:
             return 0
-        cursor = self.conn.exec_driver_sql(sql, rows)
+        cursor = conn.exec_driver_sql(sql, rows)
         return max(cursor.rowcount, 0)
 
+    def _execute(self, conn: Connection, sql: str) -> int:
+        return max(conn.exec_driver_sql(sql).rowcount, 0)
+
+    # -- reading ---------------------------------------------------------------------------------
     def _reject(self, rejection: Rejection) -> None:
         self.result.rows_rejected += 1
         if len(self.result.rejections) < KEPT_REJECTIONS:
@@ -217,56 +249,106 @@ class _FileImporter:
         self.rejections.append((self.result.run_id, rejection.line_no, rejection.reason, raw))
         log.warning("%s:%s: %s", self.result.file_name, rejection.line_no, redact_phones(rejection.reason))
 
-    def _count(self, table: str) -> int:
-        return self.conn.execute(text(f"SELECT count(*) FROM {table} WHERE shop_id = :s"), {"s": self.shop_id}).scalar_one()
+    def _batches(self) -> Iterator[TableBatch]:
+        if self.reader is not None:
+            yield from self.reader.batches()
+            return
+        stage = Stage(self.stage_path) if self.stage_path is not None else None
+        try:
+            yield from read_batches(self.export, self.maker, stage)
+        finally:
+            if stage is not None:
+                stage.close()
 
-    def _batches(self) -> Iterator[RowBatch]:
-        if self.export.size >= PARALLEL_FROM_BYTES and self.export.encoding != "xlsx":
-            return batches_from_background(self.export.path, self.export.name, self.export.zone.key, self.maker,
-                                           self.started, BATCH_ROWS)
-        return row_batches(self.export, self.maker, BATCH_ROWS)
-
-    def run(self, progress: Progress | None) -> None:
-        lines = self.export.kind == LINES
-        table = "order_lines" if lines else "orders"
-        before = self._count(table)
+    def _read(self, progress: Progress | None) -> Iterator[TableBatch]:
+        """The file's batches, with rows counted and rejections kept."""
         for batch in self._batches():
             self.result.rows_read += batch.rows_read
             for rejection in batch.rejections:
                 self._reject(rejection)
-            self._write_lines(batch) if lines else self._write_orders(batch)
             self.result.warnings.extend(batch.warnings)
+            yield batch
             if progress:
                 progress(self.result.file_name, batch.bytes_read, self.export.size)
-        if lines and self.sql.sqlite:
-            self._add_orders_for_orphan_lines()
-        self._executemany(self._rejection_sql, self.rejections)
-        after = self._count(table)
+
+    def _count(self, conn: Connection) -> int:
+        return conn.execute(text(f"SELECT count(*) FROM {self.table} WHERE shop_id = :s"),
+                            {"s": self.shop_id}).scalar_one()
+
+    def _finish(self, conn: Connection, before: int) -> None:
+        self._executemany(conn, _rejection_sql(self.sql), self.rejections)
+        after = self._count(conn)
         self.result.rows_landed = self.result.rows_read - self.result.rows_rejected
         self.result.rows_new = after - before
         self.result.rows_updated = max(0, self.affected - self.result.rows_new)
 
-    def _write_orders(self, batch: RowBatch) -> None:
-        self._executemany(self._customer_sql, batch.customers)
-        self.affected += self._executemany(self._order_sql, batch.orders)
-        self._executemany(self._shipment_sql, batch.shipments)
+    def run(self, progress: Progress | None) -> None:
+        (self._run_staged if self.sql.sqlite else self._run_streamed)(progress)
 
-    def _write_lines(self, batch: RowBatch) -> None:
-        if self._products is None:
-            self._products = _ProductIndex(self.conn, self.shop_id)
-        products = self._products
-        rows = []
-        for row, (item_id, outer_id, title, price) in zip(batch.lines, batch.line_products):
-            row[LINE_PRODUCT_SLOT] = products.product_for(item_id, outer_id, title, price)
-            rows.append(tuple(row))
-        self._executemany(self._stub_order_sql, batch.stub_orders)
-        self._executemany(self._product_sql, products.pending)
-        products.pending = []
-        self.affected += self._executemany(self._line_sql, rows)
+    # -- SQLite: stage, then one statement per table ---------------------------------------------
+    def _run_staged(self, progress: Progress | None) -> None:
+        for _ in self._read(progress):  # the rows go to the stage; the batches bring counts and rejections
+            pass
+        assert self.stage_path is not None
+        with _bulk_transaction(self.store, attach=self.stage_path) as conn:
+            staged = set(conn.exec_driver_sql(f"SELECT name FROM {STAGE}.sqlite_master WHERE type = 'table'").scalars())
+            before = self._count(conn)
+            if self.lines:
+                if "order_lines" in staged:
+                    self._link_staged_products(conn)
+                    self.affected += self._execute(conn, self._line_sql(_STAGED_LINES))
+                self._add_orders_for_orphan_lines(conn)
+            else:
+                for table, sql, columns in (("customers", self._customer_sql, CUSTOMER_COLUMNS),
+                                            ("orders", self._order_sql, ORDER_COLUMNS),
+                                            ("shipments", self._shipment_sql, SHIPMENT_COLUMNS)):
+                    if table in staged:
+                        changed = self._execute(conn, sql(self.sql.staged(table, columns)))
+                        self.affected += changed if table == "orders" else 0
+            self._finish(conn, before)
 
-    def _add_orders_for_orphan_lines(self) -> None:
+    def _link_staged_products(self, conn: Connection) -> None:
+        """Each distinct staged item matched to a product (or a new one), as the stage's product_ids table."""
+        self.products = _ProductIndex(conn, self.shop_id)
+        items = conn.exec_driver_sql(f"SELECT ref, {', '.join(PRODUCT_KEY)} FROM {STAGE}.line_products ORDER BY ref")
+        pairs = [(ref, self.products.product_for(*key)) for ref, *key in items.all()]
+        self._executemany(conn, _PRODUCT_SQL.format(mark=self.sql.mark), self._pending_products())
+        conn.exec_driver_sql(f"CREATE TABLE {STAGE}.product_ids (ref INTEGER PRIMARY KEY, product_id TEXT)")
+        self._executemany(conn, f"INSERT INTO {STAGE}.product_ids VALUES (?, ?)", pairs)
+
+    # -- PostgreSQL: upsert each batch as it is read ---------------------------------------------
+    def _run_streamed(self, progress: Progress | None) -> None:
+        with _bulk_transaction(self.store) as conn:
+            before = self._count(conn)
+            if self.lines:
+                self.products = _ProductIndex(conn, self.shop_id)
+            product_ids: dict[int, str] = {}
+            for batch in self._read(progress):
+                if self.lines:
+                    for ref, *key in batch.frame("line_products").iter_rows():
+                        product_ids[ref] = self.products.product_for(*key)  # type: ignore[union-attr]
+                    self._executemany(conn, self.sql.upsert("orders", STUB_ORDER_COLUMNS, "(id)", None),
+                                      batch.frame("stub_orders").rows())
+                    self._executemany(conn, _PRODUCT_SQL.format(mark=self.sql.mark), self._pending_products())
+                    if "order_lines" in batch.tables:
+                        lines = batch.tables["order_lines"].with_columns(
+                            product_id=pl.col("product_ref").replace_strict(product_ids, return_dtype=pl.String))
+                        self.affected += self._executemany(conn, self._line_sql(None),
+                                                           lines.select(LINE_COLUMNS).rows())
+                else:
+                    self._executemany(conn, self._customer_sql(None), batch.frame("customers").rows())
+                    self.affected += self._executemany(conn, self._order_sql(None), batch.frame("orders").rows())
+                    self._executemany(conn, self._shipment_sql(None), batch.frame("shipments").rows())
+            self._finish(conn, before)
+
+    def _pending_products(self) -> list[tuple]:
+        assert self.products is not None
+        pending, self.products.pending = self.products.pending, []
+        return pending
+
+    def _add_orders_for_orphan_lines(self, conn: Connection) -> None:
         """Lines whose order report has not been imported yet get an order row that report will complete later."""
-        self.conn.execute(
+        conn.execute(
             text(
                 "INSERT INTO orders (id, shop_id, platform, order_no, status, currency, source, updated_at) "
                 "SELECT l.order_id, :s, 'taobao', substr(l.order_id, :cut), COALESCE(MAX(l.status), 'UNKNOWN'), 'CNY', "
@@ -275,6 +357,19 @@ class _FileImporter:
             ),
             {"s": self.shop_id, "cut": len(self.shop_id) + 2, "now": self.maker.now},
         )
+
+
+_STAGED_LINES = (
+    "SELECT " + ", ".join("p.product_id" if c == "product_id" else f"l.{c}" for c in LINE_COLUMNS)
+    + f" FROM {STAGE}.order_lines AS l LEFT JOIN {STAGE}.product_ids AS p ON p.ref = l.product_ref"
+    " WHERE true ORDER BY l.rowid"
+)
+_PRODUCT_SQL = ("INSERT INTO products (id, shop_id, product_key, platform_item_id, outer_id, title, price) "
+                "VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING")
+
+
+def _rejection_sql(sql: _Sql) -> str:
+    return f"INSERT INTO import_rejections (run_id, line_no, reason, raw) VALUES ({', '.join([sql.mark] * 4)})"
 
 
 def _refund_totals_from_lines(conn: Connection, shop_id: str) -> None:
@@ -316,20 +411,25 @@ def _score_recent_buyers(conn: Connection, shop_id: str) -> None:
 
 
 @contextmanager
-def _bulk_transaction(store: Store) -> Iterator[Connection]:
-    """One transaction for a whole file. On SQLite: a big page cache, and per-row foreign-key lookups switched off
-    for its length (the importer writes parents first and adds orders for orphan lines before it commits)."""
+def _bulk_transaction(store: Store, attach: Path | None = None) -> Iterator[Connection]:
+    """One transaction for a whole file. On SQLite: a big page cache, per-row foreign-key lookups switched off
+    for its length (the importer writes parents first and adds orders for orphan lines before it commits), and the
+    staged rows attached as schema `stage`."""
     with store.engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MiB for the index inserts, whatever the file size
+            if attach is not None:
+                conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (str(attach),))
             conn.commit()
         try:
             with conn.begin():
                 yield conn
         finally:
             if sqlite:
+                if attach is not None:
+                    conn.exec_driver_sql(f"DETACH DATABASE {STAGE}")
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
                 conn.commit()
@@ -393,26 +493,40 @@ def import_taobao_files(
     zone = shop_rules(shop.settings)["timezone"]
     results: list[FileImportResult] = []
     touched = False
-    for name, export, error in opened:
-        kind = export.kind if export else None
-        run_id = _start_run(store, shop.id, kind, name, created_by)
-        result = FileImportResult(run_id=run_id, file_name=name, kind=kind)
-        if export is None:
-            result.error = error
-            log.error("%s", error)
-        else:
+    with StageFolder() if store.is_sqlite else nullcontext() as stages:
+        importers: list[_FileImporter | None] = []
+        for name, export, error in opened:
+            kind = export.kind if export else None
+            result = FileImportResult(run_id=_start_run(store, shop.id, kind, name, created_by), file_name=name,
+                                      kind=kind)
+            results.append(result)
+            if export is None:
+                result.error = error
+                log.error("%s", error)
+                importers.append(None)
+                continue
             if export.zone.key != zone:
                 export.zone = type(export.zone)(zone)
-            try:
-                with _bulk_transaction(store) as conn:
-                    _FileImporter(conn, shop, export, result).run(progress)
-                touched = True
-            except Exception as exc:  # the file's rows are rolled back together; the run records why
-                log.exception("import of %s failed", name)
-                result.error = f"{name}: import failed and nothing from this file was stored ({exc})"
-                result.rows_landed = result.rows_new = result.rows_updated = 0
-        _finish_run(store, result)
-        results.append(result)
+            importers.append(_FileImporter(store, shop, export, result, stages))
+        try:
+            for importer in importers:  # every large file starts reading now, while the ones before it are written
+                if importer is not None:
+                    importer.start()
+            for importer, result in zip(importers, results):
+                if importer is not None:
+                    try:
+                        importer.run(progress)
+                        touched = True
+                    except Exception as exc:  # the file's rows are rolled back together; the run records why
+                        log.exception("import of %s failed", result.file_name)
+                        result.error = (f"{result.file_name}: import failed and nothing from this file was stored "
+                                        f"({exc})")
+                        result.rows_landed = result.rows_new = result.rows_updated = 0
+                _finish_run(store, result)
+        finally:
+            for importer in importers:
+                if importer is not None:
+                    importer.stop()
     if touched:
         with store.engine.begin() as conn:
             _after_import(conn, shop.id)

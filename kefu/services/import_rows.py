@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 from kefu.domain import order_status
 from kefu.domain.carriers import carrier_code
@@ -113,9 +113,16 @@ class RowMaker:
 
 def row_batches(export: ExportFile, maker: RowMaker, size: int = 2000) -> Iterator[RowBatch]:
     """Read the whole export, yielding row batches of about `size` records each."""
-    add = maker.add_orders if export.kind == ORDERS else maker.add_lines
+    yield from record_batches(iter(export), maker, export.kind, export.bytes_read, size)
+    yield RowBatch(bytes_read=export.size, warnings=list(export.warnings))
+
+
+def record_batches(items: Iterator[OrderRecord | LineRecord | Rejection], maker: RowMaker, kind: str,
+                   position: Callable[[], int], size: int = 2000) -> Iterator[RowBatch]:
+    """Records and rejections as row batches of about `size` records each; `position` says how far the file is read."""
+    add = maker.add_orders if kind == ORDERS else maker.add_lines
     batch, records = RowBatch(), []
-    for item in export:
+    for item in items:
         if isinstance(item, Rejection):
             if item.line_no:
                 batch.rows_read += 1
@@ -124,11 +131,10 @@ def row_batches(export: ExportFile, maker: RowMaker, size: int = 2000) -> Iterat
         batch.rows_read += 1
         records.append(item)
         if len(records) >= size:
-            add(batch, records)
-            batch.bytes_read = export.bytes_read()
+            add(batch, records)  # type: ignore[arg-type]
+            batch.bytes_read = position()
             yield batch
             batch, records = RowBatch(), []
-    add(batch, records)
-    batch.bytes_read = export.size
-    batch.warnings = list(export.warnings)
+    add(batch, records)  # type: ignore[arg-type]
+    batch.bytes_read = position()
     yield batch

@@ -1,0 +1,67 @@
+"""A scratch SQLite file an import's frames are bulk-loaded into (ADBC, no per-row Python) before one set-based
+upsert per table moves them into the store.
+
+Only this module's ADBC connection ever opens the scratch file, and it closes it before the store's own connection
+attaches it: two SQLite libraries in one process must never hold the same file open at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import polars as pl
+
+STAGE = "stage"  # the schema name the scratch file is attached under
+
+
+class Stage:
+    """The scratch database file an import's rows are loaded into (opened on the first load)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = None
+
+    def add(self, table: str, frame: pl.DataFrame) -> None:
+        """Append rows to a staged table (created on first use with the frame's columns)."""
+        if not frame.height:
+            return
+        if self._conn is None:
+            import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+            self._conn = adbc_sqlite.connect(str(self.path), autocommit=True)  # each load is its own statement
+            cursor = self._conn.cursor()
+            cursor.execute("PRAGMA journal_mode=OFF")  # scratch data: a crash just means the import runs again
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.close()
+        cursor = self._conn.cursor()
+        try:
+            cursor.adbc_ingest(table, frame.to_arrow(compat_level=pl.CompatLevel.oldest()), mode="create_append")
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Close the loading connection, so the store's connection may attach the file."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class StageFolder:
+    """A private temporary folder for one import's scratch files, removed with everything in it on exit."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="kefu-import-"))
+        self.count = 0
+
+    def new_path(self) -> Path:
+        self.count += 1
+        return self.folder / f"stage-{self.count}.db"
+
+    def __enter__(self) -> StageFolder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
