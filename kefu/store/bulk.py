@@ -1,8 +1,10 @@
-"""Many rows in one statement: on PostgreSQL from column arrays (unnest, one prepared text), elsewhere as executemany."""
+"""Many rows in one statement: on PostgreSQL from one JSON parameter (json_populate_recordset), elsewhere executemany."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +31,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Row], *, skip_exi
         conn.execute(statement, list(rows))
         return
     names = tuple(rows[0])
-    conn.exec_driver_sql(_insert_sql(table, names, skip_existing), _arrays(conn, table, names, rows))
+    conn.exec_driver_sql(_insert_sql(table, names, skip_existing), (_records(conn, table, names, rows),))
 
 
 def update_rows(conn: Connection, table: Table, rows: Sequence[Row], *, key: str = "id") -> None:
@@ -41,37 +43,39 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Row], *, key: str
                      [{"b_key": row[key], **{n: v for n, v in row.items() if n != key}} for row in rows])
         return
     names = tuple(rows[0])
-    conn.exec_driver_sql(_update_sql(table, names, key), _arrays(conn, table, names, rows))
+    conn.exec_driver_sql(_update_sql(table, names, key), (_records(conn, table, names, rows),))
 
 
-def _arrays(conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Row]) -> dict[str, list[Any]]:
-    """One list per column, each value as the column's type binds it (UTC times made naive, say)."""
-    arrays: dict[str, list[Any]] = {}
-    for name in names:
-        process = table.c[name].type.bind_processor(conn.dialect)
-        values = [row[name] for row in rows]
-        arrays[name] = [process(v) for v in values] if process else values
-    return arrays
+def _records(conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Row]) -> str:
+    """The rows as one JSON array, each value as its column's type binds it (UTC times made naive, say).
+
+    One text parameter, encoded in C, instead of a Python-dumped array per column.
+    """
+    processors = [(name, process) for name in names if (process := table.c[name].type.bind_processor(conn.dialect))]
+    if processors:
+        rows = [{**row, **{name: process(row[name]) for name, process in processors}} for row in rows]
+    return json.dumps(rows, ensure_ascii=False, default=_json_value)
 
 
-@lru_cache(maxsize=64)
-def _array_types(table: Table, names: tuple[str, ...]) -> str:
-    dialect = postgresql.psycopg.dialect()
-    return ", ".join(f"%({n})s::{table.c[n].type.compile(dialect=dialect)}[]" for n in names)
+def _json_value(value: Any) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written as a JSON record value")
 
 
 @lru_cache(maxsize=64)
 def _insert_sql(table: Table, names: tuple[str, ...], skip_existing: bool) -> str:
     conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
-    return f"INSERT INTO {table.name} ({_quoted(names)}) SELECT * FROM unnest({_array_types(table, names)}){conflict}"
+    return (f"INSERT INTO {table.name} ({_quoted(names)}) SELECT {_quoted(names, 'v.')} "
+            f"FROM json_populate_recordset(NULL::{table.name}, %s::json) AS v{conflict}")
 
 
 @lru_cache(maxsize=64)
 def _update_sql(table: Table, names: tuple[str, ...], key: str) -> str:
     assignments = ", ".join(f'"{n}" = v."{n}"' for n in names if n != key)
-    return (f'UPDATE {table.name} AS t SET {assignments} FROM unnest({_array_types(table, names)}) AS v({_quoted(names)}) '
+    return (f'UPDATE {table.name} AS t SET {assignments} FROM json_populate_recordset(NULL::{table.name}, %s::json) AS v '
             f'WHERE t."{key}" = v."{key}"')
 
 
-def _quoted(names: Sequence[str]) -> str:
-    return ", ".join(f'"{n}"' for n in names)
+def _quoted(names: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(f'{prefix}"{n}"' for n in names)
