@@ -66,10 +66,17 @@ def raw_cells(text: str, width: int, first_line: int) -> pl.DataFrame | None:
 
 def _picked(cells: pl.DataFrame, layout: ExportLayout,
             columns: dict[str, tuple[str, ...]]) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
-    """Every known field's cell and every extra column cleaned once (f_<field>, x<i>), and expressions naming them."""
-    picked = {f"f_{name}": cc.cleaned(pl.col(f"c{layout.positions[name]}")) if name in layout.positions
-              else pl.lit("") for name in columns}
-    extras = {f"x{i}": cc.cleaned(pl.col(f"c{i}")) for i, _ in layout.extras}
+    """Every known field's cell and every extra column cleaned once (f_<field>, x<i>), and expressions naming them.
+    Only columns with an Excel guard somewhere in the chunk pay for removing it; the others are just stripped."""
+    used = sorted({layout.positions[name] for name in columns if name in layout.positions} | {i for i, _ in layout.extras})
+    guarded = cells.select([pl.col(f"c{i}").str.contains(r"^\s*[='\"]").any().alias(f"c{i}") for i in used]).row(0)
+
+    def clean(i: int) -> pl.Expr:
+        return cc.cleaned(pl.col(f"c{i}")) if guarded[used.index(i)] else pl.col(f"c{i}").str.strip_chars()
+
+    picked = {f"f_{name}": clean(layout.positions[name]) if name in layout.positions else pl.lit("")
+              for name in columns}
+    extras = {f"x{i}": clean(i) for i, _ in layout.extras}
     frame = cells.select("line_no", **picked, **extras)
     return frame, {name: pl.col(f"f_{name}") for name in columns}
 

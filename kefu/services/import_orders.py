@@ -99,10 +99,11 @@ class _Sql:
         return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
 
     @staticmethod
-    def staged(table: str, columns: Sequence[str]) -> str:
-        """Every row of a staged table in the order it was loaded (WHERE true: SQLite's parser needs it before
-        ON CONFLICT)."""
-        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY rowid"
+    def staged(table: str, columns: Sequence[str], key: str = "id") -> str:
+        """Every row of a staged table in key order, rows with the same key in the order they were loaded: each key
+        ends as the file's last row for it, and the index inserts run in order instead of all over the tree.
+        (WHERE true: SQLite's parser needs it before ON CONFLICT.)"""
+        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY {key}, rowid"
 
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
                where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:
@@ -313,7 +314,8 @@ class _FileImporter:
         items = conn.exec_driver_sql(f"SELECT ref, {', '.join(PRODUCT_KEY)} FROM {STAGE}.line_products ORDER BY ref")
         pairs = [(ref, self.products.product_for(*key)) for ref, *key in items.all()]
         self._executemany(conn, _PRODUCT_SQL.format(mark=self.sql.mark), self._pending_products())
-        conn.exec_driver_sql(f"CREATE TABLE {STAGE}.product_ids (ref INTEGER PRIMARY KEY, product_id TEXT)")
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {STAGE}.product_ids (ref INTEGER PRIMARY KEY, product_id TEXT)")
+        conn.exec_driver_sql(f"DELETE FROM {STAGE}.product_ids")
         self._executemany(conn, f"INSERT INTO {STAGE}.product_ids VALUES (?, ?)", pairs)
 
     # -- PostgreSQL: upsert each batch as it is read ---------------------------------------------
@@ -362,7 +364,7 @@ class _FileImporter:
 _STAGED_LINES = (
     "SELECT " + ", ".join("p.product_id" if c == "product_id" else f"l.{c}" for c in LINE_COLUMNS)
     + f" FROM {STAGE}.order_lines AS l LEFT JOIN {STAGE}.product_ids AS p ON p.ref = l.product_ref"
-    " WHERE true ORDER BY l.rowid"
+    " WHERE true ORDER BY l.id, l.rowid"
 )
 _PRODUCT_SQL = ("INSERT INTO products (id, shop_id, product_key, platform_item_id, outer_id, title, price) "
                 "VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING")
