@@ -92,7 +92,7 @@ def worker_command(
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_worker(store, default_channel_for(), concurrency=concurrency, name=name, lease_seconds=lease,
-               recover_every_seconds=recover_every)
+               recover_every_seconds=recover_every, channel_timeout_seconds=timeout)
 
 
 @messages_app.command("list")

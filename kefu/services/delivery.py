@@ -22,7 +22,7 @@ from kefu.config import SHOP_RULE_DEFAULTS
 from kefu.domain.privacy import redact_phones
 from kefu.queue.dispatch import wake_workers
 from kefu.services.message_templates import rules_of
-from kefu.services.delivery_outcomes import OUTCOME_WORDS, outcome_of, record_outcomes
+from kefu.services.delivery_outcomes import NOT_SENT, OUTCOME_WORDS, outcome_of, record_outcomes
 from kefu.services.outbox import DEAD, QUEUED, RETRY, SENDING, SENT, record_decision
 from kefu.store.database import Store
 from kefu.store.messaging_tables import OutboxMessage
@@ -234,12 +234,20 @@ def _prepare(session: Session, batch: list[Claimed], channel_for: ChannelFor, ru
     return _Prepared(batch, sends, rules)
 
 
-def _send_and_record(store: Store, prepared: _Prepared, *, worker: str, now: Callable[[], datetime]) -> dict[str, int]:
-    """Send side by side, then record every outcome in one transaction; counts by outcome word."""
+def _send_and_record(store: Store, prepared: _Prepared, *, worker: str, now: Callable[[], datetime],
+                     send_until: float | None = None) -> dict[str, int]:
+    """Send side by side, then record every outcome in one transaction; counts by outcome word. A send not started
+    by `send_until` (time.monotonic) is not started at all: its claim could end before the channel's timeout."""
+
+    def send(pair: tuple[SendsDeliveries, Any]) -> Any:
+        if send_until is not None and time.monotonic() >= send_until:
+            return NOT_SENT
+        return _send(*pair)
+
     if len(prepared.sends) == 1:
-        results = [_send(*prepared.sends[0])]
+        results = [send(prepared.sends[0])]
     else:
-        results = list(_sender_pool().map(lambda pair: _send(*pair), prepared.sends))
+        results = list(_sender_pool().map(send, prepared.sends))
     at = now()
     outcomes = [outcome_of(c.id, c.shop_id, c.attempts, result, now=at, rules=prepared.rules[c.shop_id])
                 for c, result in zip(prepared.batch, results)]
@@ -282,10 +290,14 @@ def deliver_one(store: Store, message_id: str, *, channel_for: ChannelFor, worke
 def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None = None, limit: int = BATCH_SIZE,
                   now: Callable[[], datetime] = _now, lease_seconds: float = DEFAULT_LEASE_SECONDS,
                   rules_ttl_seconds: float = WORKER_RULES_TTL_SECONDS,
-                  on_full: Callable[[], None] | None = None, shop_id: str | None = None) -> dict[str, int]:
+                  on_full: Callable[[], None] | None = None, shop_id: str | None = None,
+                  send_window_seconds: float | None = None) -> dict[str, int]:
     """One delivery job: claim up to `limit` due messages (commit), send them side by side, record every outcome
-    (commit). A full batch calls `on_full` first, so another worker can start on the rest while this one sends."""
+    (commit). A full batch calls `on_full` first, so another worker can start on the rest while this one sends.
+    `send_window_seconds` (the lease less the channel's timeout): no send starts later than that after the claim, so
+    every request has ended or timed out before the lease does and the crash recovery may ask the provider."""
     worker = worker or worker_name()
+    send_until = None if send_window_seconds is None else time.monotonic() + send_window_seconds
     with store.session() as session:
         batch = claim_batch(session, now=now(), worker=worker, limit=limit, lease_seconds=lease_seconds,
                             shop_id=shop_id)
@@ -294,7 +306,7 @@ def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None =
         prepared = _prepare(session, batch, channel_for, rules_ttl_seconds)
     if len(batch) >= limit and on_full is not None:
         on_full()
-    return {**_send_and_record(store, prepared, worker=worker, now=now), "claimed": len(batch)}
+    return {**_send_and_record(store, prepared, worker=worker, now=now, send_until=send_until), "claimed": len(batch)}
 
 
 def due_message_ids(session: Session, *, now: datetime, limit: int, shop_id: str | None = None) -> list[str]:

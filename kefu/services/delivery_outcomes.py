@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
+from kefu.channels.base import DeliveryResult
 from kefu.domain.messaging.retry import after_failure
 from kefu.domain.messaging.rules import MessagingRules
 from kefu.domain.privacy import redact_phones
@@ -17,6 +18,10 @@ from kefu.services.outbox import DEAD, RETRY, SENDING, SENT
 from kefu.store.messaging_tables import MessageDecision, OutboxMessage
 
 OUTCOME_WORDS = {SENT: "sent", RETRY: "retried", DEAD: "dead"}  # a row's new status → the word counted
+LEASE_ENDING = "lease_ending"
+# What a message whose send never started gets: too little of its claim was left to wait out the channel's timeout.
+NOT_SENT = DeliveryResult.failed(LEASE_ENDING, "not sent: the claim would end before the channel's timeout",
+                                 retryable=True)
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class Outcome:
 def outcome_of(message_id: str, shop_id: str, attempts: int, result: Any, *, now: datetime,
                rules: MessagingRules) -> Outcome:
     """Sent with the provider's id, or — by the shop's retry rules and whether the error may pass — retry or dead."""
+    if result is NOT_SENT:  # never left: due again at once, no back-off
+        return Outcome(message_id, shop_id, RETRY, next_attempt_at=now, last_error=result.error, reason=LEASE_ENDING,
+                       decision_reason=LEASE_ENDING, detail=result.error)
     if result.ok:
         pid = result.provider_message_id
         return Outcome(message_id, shop_id, SENT, provider_message_id=pid, detail=f"provider id {pid}" if pid else None)

@@ -118,6 +118,37 @@ def test_an_idle_connection_closed_behind_the_clients_back_is_not_used():
     assert len(served) == 2
 
 
+def test_an_answer_that_ends_with_the_connection_is_read_whole():
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + b'{"id": "p-1"}')
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    answer = keep_alive_client(5.0).post(f"http://127.0.0.1:{listener.getsockname()[1]}/", content=b"{}")
+    thread.join(timeout=5)
+    listener.close()
+    assert (answer.status_code, answer.json()) == (200, {"id": "p-1"})
+
+
+def test_a_connection_dropped_before_the_answer_is_a_protocol_error():
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    with pytest.raises(httpx.RemoteProtocolError):
+        keep_alive_client(5.0).post(f"http://127.0.0.1:{listener.getsockname()[1]}/", content=b"{}")
+    listener.close()
+
+
 def test_failures_are_httpx_exceptions_that_channels_classify_as_before(server):
     url, _ = server
     closed = socket.create_server(("127.0.0.1", 0))
