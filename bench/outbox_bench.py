@@ -115,13 +115,14 @@ class LoopbackChannel:
         return self
 
 
-def run_worker(db: str, provider: str, concurrency: int, lease: float) -> None:
+def run_worker(db: str, provider: str, concurrency: int, lease: float, sends: int) -> None:
     from kefu.queue.tasks import run_worker as procrastinate_worker
     from kefu.queue.tasks import worker_store
 
     store = worker_store(db, connections=concurrency + 2)
     procrastinate_worker(store, LoopbackChannel(provider), concurrency=concurrency, name=f"bench-{os.getpid()}",
-                         lease_seconds=lease, recover_every_seconds=1, channel_timeout_seconds=CHANNEL_TIMEOUT)
+                         lease_seconds=lease, recover_every_seconds=1, channel_timeout_seconds=CHANNEL_TIMEOUT,
+                         send_threads=sends)
 
 
 # ---------------------------------------------------------------- the run
@@ -253,7 +254,8 @@ def sent_count(store, shop_id: str) -> int:
 
 def start_worker(args, provider_url: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, __file__, "worker", "--db", args.db, "--provider", provider_url,
-                             "--concurrency", str(args.concurrency), "--lease", str(args.lease)],
+                             "--concurrency", str(args.concurrency), "--lease", str(args.lease),
+                             "--sends", str(args.sends)],
                             stdout=subprocess.DEVNULL, stderr=open(os.devnull, "w") if not args.verbose else None)
 
 
@@ -323,6 +325,9 @@ def main() -> None:
                         help="seconds a claim lasts; longer than the channel's timeout (5 s here): no send starts in "
                              "the last 5 s of a claim, so a request still in flight when its worker died has ended or "
                              "timed out before anyone asks the provider")
+    parser.add_argument("--sends", type=int, default=8,
+                        help="sends in flight per worker: the loopback provider answers in well under a millisecond, "
+                             "so a few threads keep it busy and more only contend for the interpreter")
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--provider", default=None)
     parser.add_argument("--no-kill", action="store_true", help="do not kill a worker mid-run")
@@ -331,7 +336,7 @@ def main() -> None:
     if args.mode == "provider":
         return run_provider(args.port)
     if args.mode == "worker":
-        return run_worker(args.db, args.provider, args.concurrency, args.lease)
+        return run_worker(args.db, args.provider, args.concurrency, args.lease, args.sends)
 
     provider_url = f"http://127.0.0.1:{args.port}"
     provider = subprocess.Popen([sys.executable, __file__, "provider", "--port", str(args.port)])

@@ -73,6 +73,8 @@ def worker_command(
                                                        "crashed send is settled (default: messaging.lease_seconds)"),
     recover_every: int = typer.Option(15, "--recover-every", help="检查中断发送的间隔秒数 / seconds between "
                                                                   "checks for crashed sends"),
+    sends: int = typer.Option(16, "--sends", help="同时发送的请求数（服务商慢则调大）/ sends in flight at once "
+                                                 "(more for a provider that answers slowly)"),
 ) -> None:
     """运行 procrastinate 投递工作进程（仅 PostgreSQL，可多开）/ Run a procrastinate delivery worker (PostgreSQL; run several)."""
     from kefu.queue.tasks import run_worker
@@ -92,7 +94,7 @@ def worker_command(
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_worker(store, default_channel_for(), concurrency=concurrency, name=name, lease_seconds=lease,
-               recover_every_seconds=recover_every, channel_timeout_seconds=timeout)
+               recover_every_seconds=recover_every, channel_timeout_seconds=timeout, send_threads=sends)
 
 
 @messages_app.command("list")

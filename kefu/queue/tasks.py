@@ -41,17 +41,20 @@ def libpq_url(database_url: str) -> str:
 
 def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, pool_size: int = 4,
                     lease_seconds: float | None = None, recover_every_seconds: int = 15,
-                    channel_timeout_seconds: float | None = None) -> procrastinate.App:
+                    channel_timeout_seconds: float | None = None, send_threads: int | None = None) -> procrastinate.App:
     """A procrastinate app on the store's database (its tables in the `procrastinate` schema) with kefu's tasks:
     delivery, the recovery of crashed claims every `recover_every_seconds`, the lifecycle sweep every five minutes.
-    `channel_timeout_seconds` (default: KEFU_CHANNEL_TIMEOUT_SECONDS) bounds when a claimed message may still be sent."""
+    `channel_timeout_seconds` (default: KEFU_CHANNEL_TIMEOUT_SECONDS) bounds when a claimed message may still be sent;
+    `send_threads` sizes the process's sends in flight (default `SEND_THREADS`)."""
     from kefu.config import Settings
-    from kefu.services.delivery import DEFAULT_LEASE_SECONDS
+    from kefu.services.delivery import DEFAULT_LEASE_SECONDS, use_send_threads
 
     global _runtime
     lease = lease_seconds or DEFAULT_LEASE_SECONDS
     timeout = Settings.from_env().channels.timeout_seconds if channel_timeout_seconds is None else channel_timeout_seconds
     _runtime = QueueRuntime(store, channel_for, lease, max(0.0, lease - timeout))
+    if send_threads:
+        use_send_threads(send_threads)
     url = store.engine.url.render_as_string(hide_password=False)
     connector = procrastinate.PsycopgConnector(
         conninfo=libpq_url(url), min_size=1, max_size=pool_size,
@@ -128,10 +131,12 @@ def lifecycle_sweep(timestamp: int) -> int:
 
 def run_worker(store: Store, channel_for: Callable[[str | None], Any], *, concurrency: int = 8,
                name: str | None = None, wait: bool = True, lease_seconds: float | None = None,
-               recover_every_seconds: int = 15, channel_timeout_seconds: float | None = None) -> None:
+               recover_every_seconds: int = 15, channel_timeout_seconds: float | None = None,
+               send_threads: int | None = None) -> None:
     """Run one procrastinate worker on the delivery queue until stopped (SIGINT/SIGTERM end it gracefully)."""
     app = build_queue_app(store, channel_for, pool_size=max(2, concurrency // 2 + 1), lease_seconds=lease_seconds,
-                          recover_every_seconds=recover_every_seconds, channel_timeout_seconds=channel_timeout_seconds)
+                          recover_every_seconds=recover_every_seconds, channel_timeout_seconds=channel_timeout_seconds,
+                          send_threads=send_threads)
     app.run_worker(queues=[DELIVERY_QUEUE], concurrency=concurrency, name=name, wait=wait, delete_jobs="successful")
 
 

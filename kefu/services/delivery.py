@@ -170,14 +170,23 @@ def _send(channel: SendsDeliveries, delivery: Any) -> Any:
 
 
 BATCH_SIZE = 200  # messages one delivery job claims and sends at once
-SEND_THREADS = 16  # sends of a batch in flight at once (per worker process)
+SEND_THREADS = 16  # sends in flight at once per process, by default (`kefu messages worker --sends`)
 _senders: ThreadPoolExecutor | None = None
 
 
-def _sender_pool() -> ThreadPoolExecutor:
+def use_send_threads(count: int) -> None:
+    """Size this process's sender threads: more for a provider that answers slowly, fewer for a fast one (then
+    threads only contend for the interpreter)."""
     global _senders
+    previous, _senders = _senders, ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="kefu-send")
+    if previous is not None:
+        previous.shutdown(wait=False)
+
+
+def _sender_pool() -> ThreadPoolExecutor:
     if _senders is None:
-        _senders = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="kefu-send")
+        use_send_threads(SEND_THREADS)
+    assert _senders is not None
     return _senders
 
 
