@@ -13,7 +13,7 @@ from kefu.services.delivery_outcomes import LEASE_ENDING, outcome_of, record_out
 from kefu.services.message_templates import rules_of
 from kefu.services.outbox import OutgoingMessage, queue_message
 from kefu.store.messaging_tables import MessageDecision, OutboxMessage
-from kefu.store.tables import Shop
+from kefu.store.tables import Customer, Shop
 from messaging_helpers import NOW, RecordingChannel, add_buyer, make_shop
 
 
@@ -87,3 +87,25 @@ def test_no_send_starts_once_the_claim_is_too_short_for_the_channel_timeout(stor
         assert {(r.status, r.reason, r.next_attempt_at) for r in rows} == {("retry", LEASE_ENDING, NOW)}  # due again
     again = deliver_batch(store, channel_for=channel, limit=10, now=lambda: NOW, send_window_seconds=60.0)
     assert again["sent"] == 3 and sorted(d.message_id for d in channel.sent) == sorted(ids)
+
+
+def test_the_claim_brings_each_recipient_along(store):
+    from messaging_helpers import add_order
+
+    with store.session() as s:
+        shop_id = make_shop(s, messaging={"daily_cap": {}})
+        with_phone = add_buyer(s, shop_id, "tb_phone", phone="13800000011")
+        s.get(Customer, with_phone).email = "buyer@example.com"
+        no_phone = add_buyer(s, shop_id, "tb_nophone", phone="")
+        order = add_order(s, shop_id, "9001", no_phone, receiver_phone="13800000022")
+        sent = {}
+        for key, cid, oid in (("a", with_phone, None), ("b", no_phone, order), ("c", None, None)):
+            sent[key] = queue_message(s, OutgoingMessage(shop_id=shop_id, customer_id=cid, order_id=oid,
+                                                         event="order.shipped", purpose="transactional",
+                                                         text="已发出", idempotency_key=key), now=NOW).message_id
+    channel = RecordingChannel()
+    assert deliver_batch(store, channel_for=channel, limit=10, now=lambda: NOW)["sent"] == 3
+    got = {d.message_id: (d.to_phone, d.to_email) for d in channel.sent}
+    assert got[sent["a"]] == ("13800000011", "buyer@example.com")
+    assert got[sent["b"]] == ("13800000022", None)  # the order's receiver when the buyer has no phone
+    assert got[sent["c"]] == (None, None)
