@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, Select, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from kefu.domain.tracking import ParcelState, PushRejected, TrackingUpdate
@@ -90,9 +91,9 @@ def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush],
                 parsed[index] = exc
     updates = [u for result in parsed.values() if isinstance(result, list) for u in result]
     parcel_keys = {tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
-    recorded = dict(conn.execute(select(DELIVERIES.c.id, DELIVERIES.c.status)
-                                 .where(among(conn, DELIVERIES.c.id, set(keys) | parcel_keys))).all())
-    batch = _read(conn, updates)
+    reads = _reads(conn)
+    recorded = dict(conn.execute(reads.deliveries, {"ids": sorted(set(keys) | parcel_keys)}).all())
+    batch = _read(conn, reads, updates)
     batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
     outcomes: list[tr.PushOutcome] = []
     deliveries: dict[str, dict[str, Any]] = {}
@@ -118,25 +119,52 @@ def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush],
     return outcomes
 
 
-def _read(conn: Connection, updates: Sequence[TrackingUpdate]) -> Batch:
+@dataclass(frozen=True)
+class Reads:
+    """The batch's three reads, built once per dialect (a statement built per batch cost more than running it)."""
+
+    deliveries: Select[Any]
+    parcels: Select[Any]
+    events: Select[Any]
+
+
+@lru_cache(maxsize=4)
+def _reads_for(dialect: str) -> Reads:
+    arrays = dialect == "postgresql"
+    return Reads(
+        deliveries=select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "ids", postgresql_array=arrays)),
+        parcels=(select(*(SHIPMENTS.c[name] for name in PARCEL_COLUMNS), ORDERS.c.id.label("o_id"), ORDERS.c.platform,
+                        ORDERS.c.status.label("o_status"), ORDERS.c.shipped_at.label("o_shipped_at"), ORDERS.c.receiver_province)
+                 .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id, isouter=True)
+                 .where(among(SHIPMENTS.c.waybill_no, "waybills", postgresql_array=arrays))
+                 .order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS)),
+        events=select(EVENTS.c.id).where(among(EVENTS.c.id, "ids", postgresql_array=arrays)),
+    )
+
+
+def _reads(conn: Connection) -> Reads:
+    """The reads for this connection's dialect; on PostgreSQL the transaction plans them generically, once per connection
+    (a custom plan per batch size cost more than the lookups)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    return _reads_for(conn.dialect.name)
+
+
+def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate]) -> Batch:
     """The parcels of the batch's waybills (locked until the commit on PostgreSQL), their orders and the events known."""
     waybills = sorted({u.waybill_no.strip() for u in updates} - {""})
     parcels: dict[str, list[ParcelRow]] = {}
     orders: dict[str, OrderRow] = {}
     if waybills:
-        query = (select(*(SHIPMENTS.c[name] for name in PARCEL_COLUMNS), ORDERS.c.id.label("o_id"), ORDERS.c.platform,
-                        ORDERS.c.status.label("o_status"), ORDERS.c.shipped_at.label("o_shipped_at"), ORDERS.c.receiver_province)
-                 .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id, isouter=True)
-                 .where(among(conn, SHIPMENTS.c.waybill_no, waybills)).order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS))
         width = len(PARCEL_COLUMNS)
-        for row in conn.execute(query):
+        for row in conn.execute(reads.parcels, {"waybills": waybills}):
             parcel = ParcelRow(*row[:width])
             parcels.setdefault(parcel.waybill_no, []).append(parcel)
             if row.o_id is not None and row.o_id not in orders:
                 orders[row.o_id] = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province)
     event_keys = {id(u): [e.dedupe_key for e in u.events] for u in updates}
-    every_key = {key for keys in event_keys.values() for key in keys}
-    known = set(conn.scalars(select(EVENTS.c.id).where(among(conn, EVENTS.c.id, every_key)))) if every_key else set()
+    every_key = sorted({key for keys in event_keys.values() for key in keys})
+    known = set(conn.scalars(reads.events, {"ids": every_key})) if every_key else set()
     return Batch(parcels, orders, known, event_keys, {p.id: p.written() for rows in parcels.values() for p in rows},
                  {o.id: (o.status, o.shipped_at) for o in orders.values()})
 

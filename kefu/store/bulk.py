@@ -14,12 +14,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 Row = dict[str, Any]
 
 
-def among(conn: Connection, column: Any, values: Iterable[str]) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `= ANY(array)`, one statement text whatever the count, so it is prepared once."""
-    ordered = sorted(set(values))
-    if conn.dialect.name == "postgresql":
-        return column == func.any(bindparam(None, ordered, type_=postgresql.ARRAY(column.type)))
-    return column.in_(ordered)
+def among(column: Any, name: str, *, postgresql_array: bool) -> ColumnElement[bool]:
+    """`column IN :name` for a list bound at execution; as `= ANY(:name)` on PostgreSQL, so that the statement's text is
+    the same whatever the count and is prepared once instead of planned per count."""
+    if postgresql_array:
+        return column == func.any(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Row], *, skip_existing: bool = False) -> None:

@@ -12,6 +12,8 @@ from kefu.services.tracking import IncomingPush, PushOutcome, receive_pushes
 from kefu.store.database import Store
 
 MAX_BATCH = 256  # deliveries written in one transaction at most
+GATHER_SECONDS = 0.005  # at most this long spent letting a batch fill up
+QUIET_TURNS = 2  # event-loop turns without a new push before the batch goes
 
 
 class PushBatcher:
@@ -45,6 +47,7 @@ class PushBatcher:
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         while self._pending:
+            await self._gather(loop)
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
             try:
                 outcomes = await loop.run_in_executor(self._writer, self._write, [push for push, _ in batch])
@@ -56,6 +59,19 @@ class PushBatcher:
             for (_, future), outcome in zip(batch, outcomes):
                 if not future.done():
                     future.set_result(outcome)
+
+    async def _gather(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let the pushes already on their way join the batch: yield to the loop while the queue still grows.
+
+        Requests the server has read but not yet handled reach the queue within a loop turn or two; a push on its own
+        waits two turns, a burst is written together (each batch costs a few statements and a commit, whatever its size).
+        """
+        deadline = loop.time() + GATHER_SECONDS
+        quiet = 0
+        while quiet < QUIET_TURNS and len(self._pending) < self.max_batch and loop.time() < deadline:
+            before = len(self._pending)
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self._pending) == before else 0
 
     def _write(self, pushes: Sequence[IncomingPush]) -> list[PushOutcome]:
         return receive_pushes(self.store, source=self.source, pushes=pushes, now=self.clock())
