@@ -273,6 +273,8 @@ def _subscription(value: Any) -> SubscriptionStatus | None:
 
 def _text(value: Any) -> str:
     """A JSON value as stripped text: None is empty, numbers are written out."""
+    if value.__class__ is str:  # nearly every field: the common case first (a push has some forty of them)
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
