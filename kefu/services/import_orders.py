@@ -25,7 +25,7 @@ from kefu.services.import_rows import (
     STUB_ORDER_COLUMNS,
     RowMaker,
 )
-from kefu.services.import_stage import STAGE, Stage, StageFolder
+from kefu.services.import_stage import STAGE, Stage, StageFolder, plain_indexes_rebuilt
 from kefu.services.import_tables import PRODUCT_KEY, TableBatch
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, BackgroundReader, read_batches
 from kefu.services.lifecycle import after_import as lifecycle_after_import
@@ -37,6 +37,7 @@ from kefu.store.tables import ImportRun, Shop
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000
+BULK_CACHE_KIB = 65536  # SQLite page cache while a file is written: fixed, so memory does not grow with the file
 KEPT_REJECTIONS = 200  # how many rejections a result carries back in memory (all are stored)
 
 Progress = Callable[[str, int, int], None]
@@ -99,11 +100,11 @@ class _Sql:
         return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
 
     @staticmethod
-    def staged(table: str, columns: Sequence[str], key: str = "id") -> str:
-        """Every row of a staged table in key order, rows with the same key in the order they were loaded: each key
-        ends as the file's last row for it, and the index inserts run in order instead of all over the tree.
-        (WHERE true: SQLite's parser needs it before ON CONFLICT.)"""
-        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY {key}, rowid"
+    def staged(table: str, columns: Sequence[str]) -> str:
+        """Every row of a staged table in the order it was loaded, so a key read twice ends as the file's last row
+        for it (WHERE true: SQLite's parser needs it before ON CONFLICT; sorting by key instead cost more than the
+        ordered index inserts saved)."""
+        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY rowid"
 
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
                where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:
@@ -297,14 +298,16 @@ class _FileImporter:
             if self.lines:
                 if "order_lines" in staged:
                     self._link_staged_products(conn)
-                    self.affected += self._execute(conn, self._line_sql(_STAGED_LINES))
+                    with plain_indexes_rebuilt(conn, "order_lines", f"{STAGE}.order_lines"):
+                        self.affected += self._execute(conn, self._line_sql(_STAGED_LINES))
                 self._add_orders_for_orphan_lines(conn)
             else:
                 for table, sql, columns in (("customers", self._customer_sql, CUSTOMER_COLUMNS),
                                             ("orders", self._order_sql, ORDER_COLUMNS),
                                             ("shipments", self._shipment_sql, SHIPMENT_COLUMNS)):
                     if table in staged:
-                        changed = self._execute(conn, sql(self.sql.staged(table, columns)))
+                        with plain_indexes_rebuilt(conn, table, f"{STAGE}.{table}"):
+                            changed = self._execute(conn, sql(self.sql.staged(table, columns)))
                         self.affected += changed if table == "orders" else 0
             self._finish(conn, before)
 
@@ -364,7 +367,7 @@ class _FileImporter:
 _STAGED_LINES = (
     "SELECT " + ", ".join("p.product_id" if c == "product_id" else f"l.{c}" for c in LINE_COLUMNS)
     + f" FROM {STAGE}.order_lines AS l LEFT JOIN {STAGE}.product_ids AS p ON p.ref = l.product_ref"
-    " WHERE true ORDER BY l.id, l.rowid"
+    " WHERE true ORDER BY l.rowid"
 )
 _PRODUCT_SQL = ("INSERT INTO products (id, shop_id, product_key, platform_item_id, outer_id, title, price) "
                 "VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING")
@@ -421,7 +424,7 @@ def _bulk_transaction(store: Store, attach: Path | None = None) -> Iterator[Conn
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MiB for the index inserts, whatever the file size
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # for the index inserts, whatever the file size
             if attach is not None:
                 conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (str(attach),))
             conn.commit()
