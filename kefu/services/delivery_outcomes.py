@@ -3,6 +3,7 @@ whole batch at once (one statement on PostgreSQL) and only for the rows the work
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -55,20 +56,19 @@ def outcome_of(message_id: str, shop_id: str, attempts: int, result: Any, *, now
                    reason=result.error_code or "error", decision_reason=result.error_code, detail=error)
 
 
-def _naive_utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+def _naive_utc(moment: datetime) -> datetime:
+    """As the UTC column type binds it: naive UTC."""
+    return moment if moment.tzinfo is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 _T, _D = OutboxMessage.__tablename__, MessageDecision.__tablename__
-# One round trip for a whole batch: update the rows this worker still holds and add their decisions.
+# One round trip for a whole batch: update the rows this worker still holds and add their decisions. The outcomes come
+# as one JSON parameter (encoded in C; psycopg dumps a Python list element by element).
 _RECORD_PG = text(f"""
 WITH v AS (
-  SELECT * FROM unnest(CAST(:ids AS varchar[]), CAST(:statuses AS varchar[]), CAST(:provider_ids AS varchar[]),
-                       CAST(:next_at AS timestamp[]), CAST(:errors AS text[]), CAST(:reasons AS varchar[]),
-                       CAST(:decision_reasons AS varchar[]), CAST(:details AS text[]))
-    AS v(id, status, provider_message_id, next_attempt_at, last_error, reason, decision_reason, detail)
+  SELECT * FROM json_to_recordset(CAST(:outcomes AS json))
+    AS v(id varchar, status varchar, provider_message_id varchar, next_attempt_at timestamp, last_error text,
+         reason varchar, decision_reason varchar, detail text)
 ), done AS (
   UPDATE {_T} AS o SET status = v.status, provider_message_id = v.provider_message_id,
          sent_at = CASE WHEN v.status = '{SENT}' THEN CAST(:now AS timestamp) END, next_attempt_at = v.next_attempt_at,
@@ -83,13 +83,12 @@ RETURNING message_id
 
 
 def _record_postgresql(session: Session, outcomes: list[Outcome], *, worker: str, now: datetime) -> set[str]:
-    return set(session.execute(_RECORD_PG, {
-        "ids": [o.message_id for o in outcomes], "statuses": [o.status for o in outcomes],
-        "provider_ids": [o.provider_message_id for o in outcomes],
-        "next_at": [_naive_utc(o.next_attempt_at) for o in outcomes], "errors": [o.last_error for o in outcomes],
-        "reasons": [o.reason for o in outcomes], "decision_reasons": [o.decision_reason for o in outcomes],
-        "details": [o.detail for o in outcomes], "now": _naive_utc(now), "worker": worker,
-    }).scalars())
+    rows = [{"id": o.message_id, "status": o.status, "provider_message_id": o.provider_message_id,
+             "next_attempt_at": None if o.next_attempt_at is None else _naive_utc(o.next_attempt_at).isoformat(),
+             "last_error": o.last_error, "reason": o.reason, "decision_reason": o.decision_reason, "detail": o.detail}
+            for o in outcomes]
+    return set(session.execute(_RECORD_PG, {"outcomes": json.dumps(rows, ensure_ascii=False),
+                                            "now": _naive_utc(now), "worker": worker}).scalars())
 
 
 def _record_portable(session: Session, outcomes: list[Outcome], *, worker: str, now: datetime) -> set[str]:
