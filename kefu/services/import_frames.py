@@ -11,7 +11,7 @@ from kefu.domain.carriers import carrier_code
 from kefu.ids import customer_id as make_customer_id
 from kefu.ids import stable_id
 from kefu.ingest import cell_columns as cc
-from kefu.ingest.csv_chunks import TextChunk
+from kefu.ingest.csv_chunks import CHUNK_BYTES, TextChunk
 from kefu.ingest.taobao_columns import line_fields, order_fields, raw_cells
 from kefu.ingest.taobao_export import ORDERS, ExportFile, LineRecord, OrderRecord, Rejection
 from kefu.services.import_rows import RowBatch, RowMaker, record_batches
@@ -98,11 +98,11 @@ def _chunk_batch(export: ExportFile, maker: RowMaker, chunk: TextChunk, cells: p
     return batch
 
 
-def column_batches(export: ExportFile, maker: RowMaker) -> Iterator[TableBatch]:
+def column_batches(export: ExportFile, maker: RowMaker, chunk_bytes: int = CHUNK_BYTES) -> Iterator[TableBatch]:
     """Every row of a CSV export as row batches (one per chunk); from the first chunk the columnar reader refuses,
     the rest of the file goes through the record parser, exactly as row_batches reads it."""
     width = len(export.layout.header)
-    chunks = export.text_chunks()
+    chunks = export.text_chunks(chunk_bytes)
     for chunk in chunks:
         cells = raw_cells(chunk.text, width, chunk.first_line)
         if cells is None:
