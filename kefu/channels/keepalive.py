@@ -153,8 +153,9 @@ class KeepAliveTransport(httpx.BaseTransport):
 
 
 def _response(status: int, answer: _Answer, request: httpx.Request) -> httpx.Response:
-    return httpx.Response(status, headers=answer.headers, content=b"".join(answer.body), request=request,
-                          extensions={"http_version": b"HTTP/1.1"})
+    # A stream, not content=: the client reads it once, and httpx does not merge default headers into the answer's.
+    return httpx.Response(status, headers=answer.headers, stream=httpx.ByteStream(b"".join(answer.body)),
+                          request=request, extensions={"http_version": b"HTTP/1.1"})
 
 
 def keep_alive_client(timeout: float) -> httpx.Client:
