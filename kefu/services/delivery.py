@@ -179,19 +179,20 @@ def _send(channel: SendsDeliveries, delivery: Any) -> Any:
 
 BATCH_SIZE = 200  # messages one delivery job claims and sends at once
 SEND_THREADS = 16  # sends in flight at once per process, by default (`kefu messages worker --sends`)
-_senders: ThreadPoolExecutor | None = None
+_senders: tuple[ThreadPoolExecutor, int] | None = None
 
 
 def use_send_threads(count: int) -> None:
     """Size this process's sender threads: more for a provider that answers slowly, fewer for a fast one (then
     threads only contend for the interpreter)."""
     global _senders
-    previous, _senders = _senders, ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="kefu-send")
+    count = max(1, count)
+    previous, _senders = _senders, (ThreadPoolExecutor(max_workers=count, thread_name_prefix="kefu-send"), count)
     if previous is not None:
-        previous.shutdown(wait=False)
+        previous[0].shutdown(wait=False)
 
 
-def _sender_pool() -> ThreadPoolExecutor:
+def _sender_pool() -> tuple[ThreadPoolExecutor, int]:
     if _senders is None:
         use_send_threads(SEND_THREADS)
     assert _senders is not None
@@ -239,6 +240,19 @@ def _prepare(session: Session, batch: list[Claimed], channel_for: ChannelFor, ru
     return _Prepared(batch, sends, rules)
 
 
+def _send_all(sends: list[Any], send: Callable[[Any], Any]) -> list[Any]:
+    """Every send's result, in order: the sender threads each take every n-th send and go through them one after the
+    other (a future per thread, not per message)."""
+    pool, threads = _sender_pool()
+    lanes = min(len(sends), threads)
+    if lanes <= 1:
+        return [send(one) for one in sends]
+    results: list[Any] = [None] * len(sends)
+    for lane, lane_results in enumerate(pool.map(lambda n: [send(one) for one in sends[n::lanes]], range(lanes))):
+        results[lane::lanes] = lane_results
+    return results
+
+
 def _send_and_record(store: Store, prepared: _Prepared, *, worker: str, now: Callable[[], datetime],
                      send_until: float | None = None) -> dict[str, int]:
     """Send side by side, then record every outcome in one transaction; counts by outcome word. A send not started
@@ -249,10 +263,7 @@ def _send_and_record(store: Store, prepared: _Prepared, *, worker: str, now: Cal
             return NOT_SENT
         return _send(*pair)
 
-    if len(prepared.sends) == 1:
-        results = [send(prepared.sends[0])]
-    else:
-        results = list(_sender_pool().map(send, prepared.sends))
+    results = _send_all(prepared.sends, send)
     at = now()
     outcomes = [outcome_of(c.id, c.shop_id, c.attempts, result, now=at, rules=prepared.rules[c.shop_id])
                 for c, result in zip(prepared.batch, results)]

@@ -109,3 +109,15 @@ def test_the_claim_brings_each_recipient_along(store):
     assert got[sent["a"]] == ("13800000011", "buyer@example.com")
     assert got[sent["b"]] == ("13800000022", None)  # the order's receiver when the buyer has no phone
     assert got[sent["c"]] == (None, None)
+
+
+def test_sends_of_a_batch_come_back_in_order_whatever_thread_sent_them():
+    from kefu.services.delivery import _send_all, use_send_threads
+
+    use_send_threads(3)
+    try:
+        assert _send_all(list(range(10)), lambda n: n * n) == [n * n for n in range(10)]
+        assert _send_all([7], lambda n: -n) == [-7]
+        assert _send_all([], lambda n: n) == []
+    finally:
+        use_send_threads(16)
