@@ -327,10 +327,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2,
                         help="delivery jobs at once per worker, 200 messages each: two overlap the database with the "
                              "sends; more only leave more messages stranded when a worker is killed")
-    parser.add_argument("--lease", type=float, default=12.0,
+    parser.add_argument("--lease", type=float, default=8.0,
                         help="seconds a claim lasts; longer than the channel's timeout (5 s here): no send starts in "
-                             "the last 5 s of a claim, so a request still in flight when its worker died has ended or "
-                             "timed out before anyone asks the provider")
+                             "the last 5 s of a claim (a batch still sending renews it), so a request still in flight "
+                             "when its worker died has ended or timed out before anyone asks the provider")
     parser.add_argument("--sends", type=int, default=8,
                         help="sends in flight per worker: the loopback provider answers in well under a millisecond, "
                              "so a few threads keep it busy and more only contend for the interpreter")

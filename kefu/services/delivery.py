@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
@@ -253,13 +254,49 @@ def _send_all(sends: list[Any], send: Callable[[Any], Any]) -> list[Any]:
     return results
 
 
+class _Lease:
+    """A batch's claim as its sender threads see it. Sends may start for `window_seconds` (the lease less the
+    channel's timeout); then one thread renews the claim of the batch's rows in one statement — only rows still held
+    whose claim has not run out — and the window starts again. A row not renewed is not sent."""
+
+    def __init__(self, store: Store, ids: list[str], *, worker: str, lease_seconds: float, window_seconds: float,
+                 now: Callable[[], datetime], started: float):
+        self._store, self._worker, self._now = store, worker, now
+        self._lease, self._window = lease_seconds, window_seconds
+        self.held = set(ids)
+        self.until = started + window_seconds  # `started`: time.monotonic() before the claim's statement
+        self._lock = threading.Lock()
+
+    def may_send(self, message_id: str) -> bool:
+        if time.monotonic() >= self.until:
+            with self._lock:
+                if time.monotonic() >= self.until:
+                    self._renew()
+        return message_id in self.held
+
+    def _renew(self) -> None:
+        started, at = time.monotonic(), self._now()
+        try:
+            with self._store.session() as session:  # committed (and on disk) before any send relies on it
+                self.held = set(session.connection().execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sorted(self.held)), OutboxMessage.status == SENDING,
+                           OutboxMessage.claimed_by == self._worker, OutboxMessage.claimed_until > at)
+                    .values(claimed_until=at + timedelta(seconds=self._lease), updated_at=at)
+                    .returning(OutboxMessage.id)).scalars())
+        except Exception:  # the rest of the batch waits for the crash recovery rather than outliving its claim
+            log.exception("renewing the claim of %d messages failed", len(self.held))
+            self.held = set()
+        self.until = started + self._window
+
+
 def _send_and_record(store: Store, prepared: _Prepared, *, worker: str, now: Callable[[], datetime],
-                     send_until: float | None = None) -> dict[str, int]:
-    """Send side by side, then record every outcome in one transaction; counts by outcome word. A send not started
-    by `send_until` (time.monotonic) is not started at all: its claim could end before the channel's timeout."""
+                     lease: _Lease | None = None) -> dict[str, int]:
+    """Send side by side, then record every outcome in one transaction; counts by outcome word. With a `lease`, a
+    send starts only while the message's claim outlasts the channel's timeout."""
 
     def send(pair: tuple[SendsDeliveries, Any]) -> Any:
-        if send_until is not None and time.monotonic() >= send_until:
+        if lease is not None and not lease.may_send(pair[1].message_id):
             return NOT_SENT
         return _send(*pair)
 
@@ -310,10 +347,11 @@ def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None =
                   send_window_seconds: float | None = None) -> dict[str, int]:
     """One delivery job: claim up to `limit` due messages (commit), send them side by side, record every outcome
     (commit). A full batch calls `on_full` first, so another worker can start on the rest while this one sends.
-    `send_window_seconds` (the lease less the channel's timeout): no send starts later than that after the claim, so
-    every request has ended or timed out before the lease does and the crash recovery may ask the provider."""
+    `send_window_seconds` (the lease less the channel's timeout): no send starts later than that after the claim (or
+    its last renewal), so every request has ended or timed out before the claim does and the crash recovery may ask
+    the provider; a batch still sending then renews its claim."""
     worker = worker or worker_name()
-    send_until = None if send_window_seconds is None else time.monotonic() + send_window_seconds
+    claimed_at = time.monotonic()
     with store.session() as session:
         batch = claim_batch(session, now=now(), worker=worker, limit=limit, lease_seconds=lease_seconds,
                             shop_id=shop_id)
@@ -322,7 +360,11 @@ def deliver_batch(store: Store, *, channel_for: ChannelFor, worker: str | None =
         prepared = _prepare(session, batch, channel_for, rules_ttl_seconds)
     if len(batch) >= limit and on_full is not None:
         on_full()
-    return {**_send_and_record(store, prepared, worker=worker, now=now, send_until=send_until), "claimed": len(batch)}
+    lease = None
+    if send_window_seconds is not None:
+        lease = _Lease(store, [c.id for c in batch], worker=worker, lease_seconds=lease_seconds,
+                       window_seconds=send_window_seconds, now=now, started=claimed_at)
+    return {**_send_and_record(store, prepared, worker=worker, now=now, lease=lease), "claimed": len(batch)}
 
 
 def due_message_ids(session: Session, *, now: datetime, limit: int, shop_id: str | None = None) -> list[str]:

@@ -76,16 +76,32 @@ def test_another_workers_claim_is_not_recorded(store):
         assert s.get(OutboxMessage, ids[0]).status == "sending"
 
 
-def test_no_send_starts_once_the_claim_is_too_short_for_the_channel_timeout(store):
+def test_a_batch_whose_send_window_ends_renews_its_claim_and_goes_on(store):
     _, ids = _queue(store, 3)
     channel = RecordingChannel()
-    counts = deliver_batch(store, channel_for=channel, limit=10, now=lambda: NOW, send_window_seconds=0.0)
+    clock = iter([NOW] + [NOW + timedelta(seconds=s) for s in range(1, 100)])
+    counts = deliver_batch(store, channel_for=channel, limit=10, now=lambda: next(clock), lease_seconds=60,
+                           send_window_seconds=0.0)  # every send finds the window over: the claim is renewed first
+    assert (counts["claimed"], counts["sent"]) == (3, 3)
+    assert sorted(d.message_id for d in channel.sent) == sorted(ids)
+    with store.session() as s:
+        assert not s.scalar(select(MessageDecision.id).where(MessageDecision.reason == LEASE_ENDING))
+
+
+def test_no_send_starts_once_the_claim_has_run_out(store):
+    _, ids = _queue(store, 3)
+    channel = RecordingChannel()
+    clock = iter([NOW] + [NOW + timedelta(minutes=5)] * 10)  # the claim lasts 60 s; renewing comes too late
+    counts = deliver_batch(store, channel_for=channel, limit=10, now=lambda: next(clock), lease_seconds=60,
+                           send_window_seconds=0.0)
     assert (counts["claimed"], counts["sent"], counts["retried"]) == (3, 0, 3)
     assert channel.sent == []
     with store.session() as s:
         rows = [s.get(OutboxMessage, mid) for mid in ids]
-        assert {(r.status, r.reason, r.next_attempt_at) for r in rows} == {("retry", LEASE_ENDING, NOW)}  # due again
-    again = deliver_batch(store, channel_for=channel, limit=10, now=lambda: NOW, send_window_seconds=60.0)
+        assert {(r.status, r.reason) for r in rows} == {("retry", LEASE_ENDING)}  # due again, no back-off
+        assert {r.next_attempt_at for r in rows} == {NOW + timedelta(minutes=5)}
+    again = deliver_batch(store, channel_for=channel, limit=10, now=lambda: NOW + timedelta(minutes=5),
+                          send_window_seconds=60.0)
     assert again["sent"] == 3 and sorted(d.message_id for d in channel.sent) == sorted(ids)
 
 
