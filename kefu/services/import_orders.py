@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -191,7 +192,9 @@ class _FileImporter:
         self.affected = 0
         self.products: _ProductIndex | None = None
         self.stage_path = stages.new_path() if stages is not None else None
+        self.clock = time.perf_counter()
         self.reader: BackgroundReader | None = None
+        self.after_read: Callable[[], None] | None = None  # called once this file's rows are all staged
 
     def start(self) -> None:
         """Start reading a large CSV in a second process now, so it runs while earlier files are written."""
@@ -291,7 +294,11 @@ class _FileImporter:
     def _run_staged(self, progress: Progress | None) -> None:
         for _ in self._read(progress):  # the rows go to the stage; the batches bring counts and rejections
             pass
+        if self.after_read is not None:
+            self.after_read()
         assert self.stage_path is not None
+        read = time.perf_counter()
+        log.info("%s: read and staged in %.1f s", self.result.file_name, read - self.clock)
         with _bulk_transaction(self.store, attach=self.stage_path) as conn:
             staged = set(conn.exec_driver_sql(f"SELECT name FROM {STAGE}.sqlite_master WHERE type = 'table'").scalars())
             before = self._count(conn)
@@ -309,7 +316,9 @@ class _FileImporter:
                         with plain_indexes_rebuilt(conn, table, f"{STAGE}.{table}"):
                             changed = self._execute(conn, sql(self.sql.staged(table, columns)))
                         self.affected += changed if table == "orders" else 0
+                        log.info("%s: %s written in %.1f s", self.result.file_name, table, time.perf_counter() - read)
             self._finish(conn, before)
+        log.info("%s: written and committed in %.1f s", self.result.file_name, time.perf_counter() - read)
 
     def _link_staged_products(self, conn: Connection) -> None:
         """Each distinct staged item matched to a product (or a new one), as the stage's product_ids table."""
@@ -514,8 +523,14 @@ def import_taobao_files(
                 export.zone = type(export.zone)(zone)
             importers.append(_FileImporter(store, shop, export, result, stages))
         try:
-            for importer in importers:  # every large file starts reading now, while the ones before it are written
-                if importer is not None:
+            live = [importer for importer in importers if importer is not None]
+            if store.is_sqlite:  # one reader at a time gets both cores; the next starts while this file is written
+                for current, following in zip(live, live[1:]):
+                    current.after_read = following.start
+                if live:
+                    live[0].start()
+            else:  # PostgreSQL writes while it reads: every large file starts reading now
+                for importer in live:
                     importer.start()
             for importer, result in zip(importers, results):
                 if importer is not None:
