@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -491,27 +492,38 @@ class IncomingPush:
     shop_id: str | None = None
 
 
-def receive_pushes(store: Store, *, source: str, pushes: Sequence[IncomingPush], now: datetime) -> list[PushOutcome]:
-    """Take in several deliveries in one transaction, each with receive_push's outcome; reads in a few IN queries.
+def receive_pushes(store: Store, *, source: str, pushes: Sequence[IncomingPush], now: datetime,
+                   connection: Connection | None = None) -> list[PushOutcome]:
+    """Take in several deliveries in one transaction, each with receive_push's outcome (tracking_batch: set-based).
 
+    `connection`, when given, is a connection the caller keeps between batches (no pool check-out per batch).
     If the batch collides with a concurrent writer (the same delivery or event landing twice, a deadlock), it is rolled
     back and every delivery is taken in on its own through receive_push, which knows how to retry.
     """
     if not pushes:
         return []
     try:
-        with store.session() as session, session.no_autoflush:
-            outcomes = _receive_batch(session, source, pushes, now)
-        return outcomes
+        with _transaction(store, connection) as conn:
+            return _receive_batch(conn, source, pushes, now)
     except (IntegrityError, OperationalError) as exc:
         log.info("a batch of %d %s pushes collided (%s): taking them in one by one", len(pushes), source, type(exc).__name__)
         return [receive_push(store, source=source, body=p.body, parse=p.parse, now=now, shop_id=p.shop_id) for p in pushes]
 
 
-def _receive_batch(session: Session, source: str, pushes: Sequence[IncomingPush], now: datetime) -> list[PushOutcome]:
+@contextmanager
+def _transaction(store: Store, connection: Connection | None) -> Iterator[Connection]:
+    if connection is None:
+        with store.engine.begin() as conn:
+            yield conn
+    else:
+        with connection.begin():
+            yield connection
+
+
+def _receive_batch(conn: Connection, source: str, pushes: Sequence[IncomingPush], now: datetime) -> list[PushOutcome]:
     from kefu.services.tracking_batch import land_batch  # set-based; it builds on this module
 
-    return land_batch(session, source, pushes, now)
+    return land_batch(conn, source, pushes, now)
 
 
 # ---- subscribing parcels to a tracking service ----

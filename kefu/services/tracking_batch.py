@@ -8,13 +8,13 @@ from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, case, func, select, update
+from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from kefu.domain.tracking import ParcelState, PushRejected, TrackingUpdate
 from kefu.services import tracking as tr
 from kefu.services.parcel_moves import advance_parcel, follow_order
-from kefu.store.bulk import among, insert_rows, update_rows
+from kefu.store.bulk import RowWrites, among
 from kefu.store.tables import Order, Shipment, TrackingEventRow, WebhookDelivery
 
 S = ParcelState
@@ -67,6 +67,8 @@ class OrderRow:
 class Batch:
     """The batch's rows read up front, and what it is about to write."""
 
+    conn: Connection
+    recorded: dict[str, str]  # statuses of the deliveries and kept parcel updates already stored
     parcels: dict[str, list[ParcelRow]]  # by waybill, ordered by id
     orders: dict[str, OrderRow]
     known_events: set[str]
@@ -76,11 +78,20 @@ class Batch:
     events: list[dict[str, Any]] = field(default_factory=list)
     replays: dict[str, bool] = field(default_factory=dict)  # kept unmatched parcel keys, True when matched now
     lifecycle: dict[str, ParcelRow] = field(default_factory=dict)  # parcels that reached out-for-delivery or signed
+    session: Session | None = None
+
+    def orm(self) -> Session:
+        """A session in the batch's transaction, made when an update needs the ORM (most batches never do)."""
+        if self.session is None:
+            self.session = Session(bind=self.conn, autoflush=False)
+        return self.session
 
 
-def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush], now: datetime) -> list[tr.PushOutcome]:
-    """Take in deliveries like receive_push, one after another, but reading and writing each table once for all of them."""
-    conn = session.connection()
+def land_batch(conn: Connection, source: str, pushes: Sequence[tr.IncomingPush], now: datetime) -> list[tr.PushOutcome]:
+    """Take in deliveries like receive_push, one after another, but reading and writing each table once for all of them.
+
+    An unknown waybill (kept for replay) and lifecycle messages go through the ORM, in the same transaction.
+    """
     keys = [tr.delivery_key(source, p.body) for p in pushes]
     parsed: dict[int, list[TrackingUpdate] | PushRejected] = {}
     for index, (push, key) in enumerate(zip(pushes, keys)):
@@ -90,32 +101,30 @@ def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush],
             except PushRejected as exc:
                 parsed[index] = exc
     updates = [u for result in parsed.values() if isinstance(result, list) for u in result]
-    parcel_keys = {tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
-    reads = _reads(conn)
-    recorded = dict(conn.execute(reads.deliveries, {"ids": sorted(set(keys) | parcel_keys)}).all())
-    batch = _read(conn, reads, updates)
-    batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
+    batch = _read(conn, _reads(conn), updates, source, keys)
     outcomes: list[tr.PushOutcome] = []
     deliveries: dict[str, dict[str, Any]] = {}
     for index, (push, key) in enumerate(zip(pushes, keys)):
         result = parsed.get(index)
-        if result is None or recorded.get(key) in (tr.PROCESSED, tr.UNMATCHED):
+        if result is None or batch.recorded.get(key) in (tr.PROCESSED, tr.UNMATCHED):
             outcomes.append(tr.PushOutcome("duplicate"))
             continue
         if isinstance(result, PushRejected):
             deliveries[key] = _delivery(key, source, tr.FAILED, str(result), now)
             outcomes.append(tr.PushOutcome("rejected", str(result)))
             continue
-        results = tuple(_apply(session, batch, u, source=source, now=now, shop_id=push.shop_id) for u in result)
+        results = tuple(_apply(batch, u, source=source, now=now, shop_id=push.shop_id) for u in result)
         status, detail = tr.delivery_status(results)
         deliveries[key] = _delivery(key, source, status, detail, now)
         outcomes.append(tr.PushOutcome(status, detail, results))
-    _write(conn, batch, deliveries, recorded)
-    session.flush()
+    _write(conn, batch, deliveries)
     if batch.lifecycle:  # lifecycle messages, as apply_tracking_update sends them (services.lifecycle)
         from kefu.services.lifecycle import lifecycle_for_parcels
 
-        lifecycle_for_parcels(session, batch.lifecycle.values(), now=now)
+        lifecycle_for_parcels(batch.orm(), batch.lifecycle.values(), now=now)
+    if batch.session is not None:
+        batch.session.flush()
+        batch.session.close()  # the transaction is the caller's: it commits it
     return outcomes
 
 
@@ -123,35 +132,38 @@ def land_batch(session: Session, source: str, pushes: Sequence[tr.IncomingPush],
 class Reads:
     """The batch's three reads, built once per dialect (a statement built per batch cost more than running it)."""
 
-    deliveries: Select[Any]
+    known: CompoundSelect[Any]  # deliveries and kept updates with their status, events already stored (status NULL)
     parcels: Select[Any]
-    events: Select[Any]
 
 
 @lru_cache(maxsize=4)
 def _reads_for(dialect: str) -> Reads:
     arrays = dialect == "postgresql"
     return Reads(
-        deliveries=select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "ids", postgresql_array=arrays)),
+        known=union_all(
+            select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "deliveries", postgresql_array=arrays)),
+            select(EVENTS.c.id, null()).where(among(EVENTS.c.id, "events", postgresql_array=arrays))),
         parcels=(select(*(SHIPMENTS.c[name] for name in PARCEL_COLUMNS), ORDERS.c.id.label("o_id"), ORDERS.c.platform,
                         ORDERS.c.status.label("o_status"), ORDERS.c.shipped_at.label("o_shipped_at"), ORDERS.c.receiver_province)
                  .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id, isouter=True)
                  .where(among(SHIPMENTS.c.waybill_no, "waybills", postgresql_array=arrays))
                  .order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS)),
-        events=select(EVENTS.c.id).where(among(EVENTS.c.id, "ids", postgresql_array=arrays)),
     )
 
 
 def _reads(conn: Connection) -> Reads:
-    """The reads for this connection's dialect; on PostgreSQL the transaction plans them generically, once per connection
-    (a custom plan per batch size cost more than the lookups)."""
+    """The reads for this connection's dialect. On PostgreSQL the batch's statements are planned once per connection
+    (a custom plan per batch size cost more than the lookups) and as key lookups: a plan made while a table was small
+    would otherwise scan it whole, and be kept as it grows. Both settings end with the transaction."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+                             "set_config('enable_seqscan', 'off', true)")
     return _reads_for(conn.dialect.name)
 
 
-def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate]) -> Batch:
-    """The parcels of the batch's waybills (locked until the commit on PostgreSQL), their orders and the events known."""
+def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], source: str, keys: Sequence[str]) -> Batch:
+    """The parcels of the batch's waybills (locked until the commit on PostgreSQL), their orders, the deliveries and
+    kept updates already stored, and the events known."""
     waybills = sorted({u.waybill_no.strip() for u in updates} - {""})
     parcels: dict[str, list[ParcelRow]] = {}
     orders: dict[str, OrderRow] = {}
@@ -163,13 +175,18 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate]) -> 
             if row.o_id is not None and row.o_id not in orders:
                 orders[row.o_id] = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province)
     event_keys = {id(u): [e.dedupe_key for e in u.events] for u in updates}
-    every_key = sorted({key for keys in event_keys.values() for key in keys})
-    known = set(conn.scalars(reads.events, {"ids": every_key})) if every_key else set()
-    return Batch(parcels, orders, known, event_keys, {p.id: p.written() for rows in parcels.values() for p in rows},
-                 {o.id: (o.status, o.shipped_at) for o in orders.values()})
+    parcel_keys = {tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
+    known = dict(conn.execute(reads.known, {"deliveries": sorted(set(keys) | parcel_keys),
+                                            "events": sorted({k for ks in event_keys.values() for k in ks})}).all())
+    recorded = {key: status for key, status in known.items() if status is not None}
+    batch = Batch(conn, recorded, parcels, orders, {key for key, status in known.items() if status is None}, event_keys,
+                  {p.id: p.written() for rows in parcels.values() for p in rows},
+                  {o.id: (o.status, o.shipped_at) for o in orders.values()})
+    batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
+    return batch
 
 
-def _apply(session: Session, batch: Batch, update: TrackingUpdate, *, source: str, now: datetime,
+def _apply(batch: Batch, update: TrackingUpdate, *, source: str, now: datetime,
            shop_id: str | None) -> tr.TrackingResult:
     """One update, as apply_tracking_update lands it, on the batch's rows; an unknown waybill is kept through the ORM."""
     candidates = batch.parcels.get(update.waybill_no.strip(), [])
@@ -177,8 +194,7 @@ def _apply(session: Session, batch: Batch, update: TrackingUpdate, *, source: st
     parcel_key = tr.unmatched_key(source, update.carrier_code, update.waybill_no)
     if not targets:
         batch.replays.pop(parcel_key, None)  # kept again, after any earlier match in this batch
-        result = tr.apply_tracking_update(session, update, source=source, now=now, shop_id=shop_id)
-        return result
+        return tr.apply_tracking_update(batch.orm(), update, source=source, now=now, shop_id=shop_id)
     if parcel_key in batch.replays:
         batch.replays[parcel_key] = True
     owner, fresh = targets[0], 0
@@ -206,11 +222,15 @@ def _delivery(key: str, source: str, status: str, error: str | None, now: dateti
             "error": tr.delivery_error(error)}
 
 
-def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]], recorded: dict[str, str]) -> None:
-    """One statement per table: new events, moved parcels, shipped orders, replayed kept updates, the deliveries."""
-    insert_rows(conn, EVENTS, batch.events, skip_existing=True)  # an event another worker stored meanwhile is the same
-    update_rows(conn, SHIPMENTS, [{"id": p.id, **{name: getattr(p, name) for name in WRITTEN}}
-                                  for rows in batch.parcels.values() for p in rows if p.written() != batch.parcels_before[p.id]])
+def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]]) -> None:
+    """New events, moved parcels and the deliveries in one statement; shipped orders and replayed kept updates (rare)."""
+    writes = RowWrites().insert(EVENTS, batch.events, skip_existing=True)  # another worker's copy is the same event
+    writes.update(SHIPMENTS, [{"id": p.id, **{name: getattr(p, name) for name in WRITTEN}}
+                              for rows in batch.parcels.values() for p in rows if p.written() != batch.parcels_before[p.id]])
+    writes.insert(DELIVERIES, [row for key, row in deliveries.items() if key not in batch.recorded])
+    writes.update(DELIVERIES, [{n: row[n] for n in ("id", "topic", "status", "error")}  # failed before, came again
+                               for key, row in deliveries.items() if key in batch.recorded])
+    writes.run(conn)
     shipped = [(o, batch.orders_before[o.id]) for o in batch.orders.values() if (o.status, o.shipped_at) != batch.orders_before[o.id]]
     if shipped:  # conditional, so that a status another writer set meanwhile stands
         conn.execute(update(ORDERS).where(ORDERS.c.id == bindparam("b_id")).values(
@@ -223,6 +243,3 @@ def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]]
     if replayed:
         conn.execute(update(DELIVERIES).where(DELIVERIES.c.id.in_(replayed), DELIVERIES.c.status == tr.UNMATCHED)
                      .values(status=tr.REPLAYED, error=None))
-    insert_rows(conn, DELIVERIES, [row for key, row in deliveries.items() if key not in recorded])
-    update_rows(conn, DELIVERIES, [{n: row[n] for n in ("id", "topic", "status", "error")}  # failed before, came again
-                                   for key, row in deliveries.items() if key in recorded])

@@ -1,10 +1,11 @@
-"""Many rows in one statement: on PostgreSQL from one JSON parameter (json_populate_recordset), elsewhere executemany."""
+"""Many rows in one statement: on PostgreSQL from JSON parameters (json_populate_recordset), elsewhere executemany."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -24,26 +25,65 @@ def among(column: Any, name: str, *, postgresql_array: bool) -> ColumnElement[bo
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Row], *, skip_existing: bool = False) -> None:
     """INSERT the rows (all with the same keys); `skip_existing` leaves a row whose key is already stored alone."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        statement = sqlite.insert(table).on_conflict_do_nothing() if skip_existing else insert(table)
-        conn.execute(statement, list(rows))
-        return
-    names = tuple(rows[0])
-    conn.exec_driver_sql(_insert_sql(table, names, skip_existing), (_records(conn, table, names, rows),))
+    RowWrites().insert(table, rows, skip_existing=skip_existing).run(conn)
 
 
 def update_rows(conn: Connection, table: Table, rows: Sequence[Row], *, key: str = "id") -> None:
     """UPDATE each row's columns (all rows with the same keys) where `key` matches."""
-    if not rows:
+    RowWrites().update(table, rows, key=key).run(conn)
+
+
+@dataclass
+class RowWrites:
+    """Bulk inserts and updates of different tables, run together: on PostgreSQL as one statement (a data-modifying
+    WITH per table, one JSON parameter each), so a batch's writes cost one round trip; elsewhere one executemany each.
+
+    The writes must not depend on each other's rows within the statement (PostgreSQL runs them on one snapshot).
+    """
+
+    _writes: list[tuple[str, Table, Sequence[Row], str | bool]] = field(default_factory=list)
+
+    def insert(self, table: Table, rows: Sequence[Row], *, skip_existing: bool = False) -> RowWrites:
+        if rows:
+            self._writes.append(("insert", table, rows, skip_existing))
+        return self
+
+    def update(self, table: Table, rows: Sequence[Row], *, key: str = "id") -> RowWrites:
+        if rows:
+            self._writes.append(("update", table, rows, key))
+        return self
+
+    def run(self, conn: Connection) -> None:
+        if not self._writes:
+            return
+        if conn.dialect.name != "postgresql":
+            for kind, table, rows, option in self._writes:
+                _executemany(conn, kind, table, rows, option)
+            return
+        shapes = tuple((kind, table, tuple(rows[0]), option) for kind, table, rows, option in self._writes)
+        params = {f"p{n}": _records(conn, table, names, rows)
+                  for n, ((_, table, names, _), (_, _, rows, _)) in enumerate(zip(shapes, self._writes))}
+        conn.exec_driver_sql(_statement(shapes), params)
+
+
+def _executemany(conn: Connection, kind: str, table: Table, rows: Sequence[Row], option: str | bool) -> None:
+    if kind == "insert":
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing() if option else insert(table), list(rows))
         return
-    if conn.dialect.name != "postgresql":
-        conn.execute(update(table).where(table.c[key] == bindparam("b_key")),
-                     [{"b_key": row[key], **{n: v for n, v in row.items() if n != key}} for row in rows])
-        return
-    names = tuple(rows[0])
-    conn.exec_driver_sql(_update_sql(table, names, key), (_records(conn, table, names, rows),))
+    key = str(option)
+    conn.execute(update(table).where(table.c[key] == bindparam("b_key")),
+                 [{"b_key": row[key], **{n: v for n, v in row.items() if n != key}} for row in rows])
+
+
+@lru_cache(maxsize=64)
+def _statement(shapes: tuple[tuple[str, Table, tuple[str, ...], str | bool], ...]) -> str:
+    """One SQL text for these writes: a single write alone, several as data-modifying WITH parts."""
+    parts = [_insert_sql(table, names, bool(option), f"p{n}") if kind == "insert" else _update_sql(table, names, str(option), f"p{n}")
+             for n, (kind, table, names, option) in enumerate(shapes)]
+    if len(parts) == 1:
+        return parts[0]
+    *first, last = parts
+    return "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(first)) + " " + last
 
 
 def _records(conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Row]) -> str:
@@ -63,18 +103,19 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} cannot be written as a JSON record value")
 
 
-@lru_cache(maxsize=64)
-def _insert_sql(table: Table, names: tuple[str, ...], skip_existing: bool) -> str:
+def _insert_sql(table: Table, names: tuple[str, ...], skip_existing: bool, param: str) -> str:
     conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
     return (f"INSERT INTO {table.name} ({_quoted(names)}) SELECT {_quoted(names, 'v.')} "
-            f"FROM json_populate_recordset(NULL::{table.name}, %s::json) AS v{conflict}")
+            f"FROM json_populate_recordset(NULL::{table.name}, %({param})s::json) AS v{conflict}")
 
 
-@lru_cache(maxsize=64)
-def _update_sql(table: Table, names: tuple[str, ...], key: str) -> str:
+def _update_sql(table: Table, names: tuple[str, ...], key: str, param: str) -> str:
+    """The rows joined by key; the keys also as an array, so the planner probes the key's index (it takes a JSON
+    function for a hundred rows and would rather scan a small table whole, and keeps that plan as the table grows)."""
     assignments = ", ".join(f'"{n}" = v."{n}"' for n in names if n != key)
-    return (f'UPDATE {table.name} AS t SET {assignments} FROM json_populate_recordset(NULL::{table.name}, %s::json) AS v '
-            f'WHERE t."{key}" = v."{key}"')
+    return (f'UPDATE {table.name} AS t SET {assignments} FROM json_populate_recordset(NULL::{table.name}, %({param})s::json) AS v '
+            f'WHERE t."{key}" = v."{key}" '
+            f'AND t."{key}" = ANY(ARRAY(SELECT e->>\'{key}\' FROM json_array_elements(%({param})s::json) AS e))')
 
 
 def _quoted(names: Sequence[str], prefix: str = "") -> str:

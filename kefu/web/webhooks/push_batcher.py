@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from kefu.services.tracking import IncomingPush, PushOutcome, receive_pushes
 from kefu.store.database import Store
 
@@ -33,6 +35,7 @@ class PushBatcher:
         self._pending: list[tuple[IncomingPush, asyncio.Future[PushOutcome]]] = []
         self._drainer: asyncio.Task[None] | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{source}-pushes")
+        self._connection: Connection | None = None  # used in the writer thread only
 
     async def submit(self, push: IncomingPush) -> PushOutcome:
         """Queue one delivery and wait for the outcome of the batch it lands in."""
@@ -46,19 +49,24 @@ class PushBatcher:
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._pending:
-            await self._gather(loop)
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
-            try:
-                outcomes = await loop.run_in_executor(self._writer, self._write, [push for push, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - handed to every request of the batch, which re-raises it
-                for _, future in batch:
+        try:
+            while self._pending:
+                await self._gather(loop)
+                batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+                try:
+                    outcomes = await loop.run_in_executor(self._writer, self._write, [push for push, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - handed to every request of the batch, which re-raises it
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), outcome in zip(batch, outcomes):
                     if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), outcome in zip(batch, outcomes):
-                if not future.done():
-                    future.set_result(outcome)
+                        future.set_result(outcome)
+        finally:  # quiet again: the connection goes back to the pool (queued before any later batch's write)
+            if self._drainer is asyncio.current_task():
+                self._drainer = None  # a push arriving from here on starts the next drainer
+            await loop.run_in_executor(self._writer, self._release)
 
     async def _gather(self, loop: asyncio.AbstractEventLoop) -> None:
         """Let the pushes already on their way join the batch: yield to the loop while the queue still grows.
@@ -74,7 +82,19 @@ class PushBatcher:
             quiet = quiet + 1 if len(self._pending) == before else 0
 
     def _write(self, pushes: Sequence[IncomingPush]) -> list[PushOutcome]:
-        return receive_pushes(self.store, source=self.source, pushes=pushes, now=self.clock())
+        """In the writer thread: one batch, on the connection kept while pushes keep coming (no check-out per batch)."""
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._connection = self.store.engine.connect()
+        try:
+            return receive_pushes(self.store, source=self.source, pushes=pushes, now=self.clock(), connection=self._connection)
+        except Exception:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
 def batcher_for(state: Any, source: str) -> PushBatcher:
