@@ -14,9 +14,8 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from kefu.config import shop_rules
-from kefu.domain import order_status
 from kefu.domain.privacy import redact_phones
-from kefu.ids import new_id, stable_id
+from kefu.ids import new_id
 from kefu.ingest.taobao_export import LINES, ORDERS, ExportFile, Rejection, UnreadableExport, open_export
 from kefu.services.import_rows import (
     CUSTOMER_COLUMNS,
@@ -26,6 +25,8 @@ from kefu.services.import_rows import (
     STUB_ORDER_COLUMNS,
     RowMaker,
 )
+from kefu.services.import_products_link import ProductIndex
+from kefu.services.import_sql import LINE_UPDATABLE, ORDER_UPDATABLE, Sql, rank_sql
 from kefu.services.import_stage import STAGE, Stage, StageFolder, plain_indexes_rebuilt
 from kefu.services.import_tables import PRODUCT_KEY, TableBatch
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, BackgroundReader, read_batches
@@ -37,25 +38,10 @@ from kefu.store.tables import ImportRun, Shop
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 2000
 BULK_CACHE_KIB = 65536  # SQLite page cache while a file is written: fixed, so memory does not grow with the file
 KEPT_REJECTIONS = 200  # how many rejections a result carries back in memory (all are stored)
 
 Progress = Callable[[str, int, int], None]
-
-# How far along an order is: a re-import of an older export never moves an order backwards.
-STATUS_RANK = {
-    order_status.UNKNOWN: -1,
-    order_status.WAIT_BUYER_PAY: 0,
-    order_status.WAIT_SELLER_SEND_GOODS: 1,
-    order_status.SELLER_CONSIGNED_PART: 2,
-    order_status.WAIT_BUYER_CONFIRM_GOODS: 3,
-    order_status.TRADE_BUYER_SIGNED: 4,
-    order_status.TRADE_FINISHED: 5,
-    order_status.TRADE_CLOSED: 6,
-    order_status.TRADE_CLOSED_BY_TAOBAO: 6,
-}
-
 
 @dataclass
 class FileImportResult:
@@ -78,97 +64,6 @@ class FileImportResult:
         return self.error is None
 
 
-JSON_COLUMNS = frozenset({"extra"})
-
-
-def _rank_sql(column: str) -> str:
-    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
-    return f"(CASE {column} {whens} ELSE -1 END)"
-
-
-class _Sql:
-    """Dialect details: placeholders, and upsert statements fed by executemany rows or by a staged table."""
-
-    def __init__(self, sqlite: bool):
-        self.sqlite = sqlite
-        self.mark = "?" if self.sqlite else "%s"
-
-    @staticmethod
-    def _changed(table: str, column: str) -> str:
-        new, old = f"excluded.{column}", f"{table}.{column}"
-        if column in JSON_COLUMNS:  # PostgreSQL's json type has no equality: compare the text
-            new, old = f"CAST({new} AS TEXT)", f"CAST({old} AS TEXT)"
-        return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
-
-    @staticmethod
-    def staged(table: str, columns: Sequence[str]) -> str:
-        """Every row of a staged table in the order it was loaded, so a key read twice ends as the file's last row
-        for it (WHERE true: SQLite's parser needs it before ON CONFLICT; sorting by key instead cost more than the
-        ordered index inserts saved)."""
-        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY rowid"
-
-    def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
-               where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:
-        """INSERT … ON CONFLICT for executemany rows, or for the rows of a SELECT (from the stage)."""
-        names = ", ".join(columns)
-        source = select or f"VALUES ({', '.join([self.mark] * len(columns))})"
-        sql = f"INSERT INTO {table} ({names}) {source} ON CONFLICT {conflict} "
-        if not updates:
-            return sql + "DO NOTHING"
-        sql += "DO UPDATE SET " + ", ".join(f"{c} = {expr}" for c, expr in updates.items())
-        conditions = []
-        if where_changed:
-            conditions.append("(" + " OR ".join(self._changed(table, c) for c in where_changed) + ")")
-        if extra_where:
-            conditions.append(extra_where)
-        if conditions:
-            sql += " WHERE " + " AND ".join(conditions)
-        return sql
-
-
-# Columns a newer export may change on a known order; a column the newer layout lacks keeps its value.
-ORDER_UPDATABLE = (
-    "customer_id", "buyer_nick", "status_text", "close_reason", "created_at", "paid_at", "shipped_at", "finished_at",
-    "goods_amount", "post_fee", "total_amount", "paid_amount", "refunded_amount", "item_count", "title_summary",
-    "buyer_message", "seller_memo", "receiver_name", "receiver_phone", "receiver_province", "receiver_city",
-    "receiver_district", "receiver_address", "shipping_method", "invoice_title", "is_mobile", "extra",
-)
-LINE_UPDATABLE = ("sub_order_no", "product_id", "price", "quantity", "paid_amount", "refund_status", "refunded_amount",
-                  "status", "extra")
-
-
-class _ProductIndex:
-    """The shop's products by item id, outer id and title, so lines link to a product without a query per row."""
-
-    def __init__(self, conn: Connection, shop_id: str):
-        self.shop_id = shop_id
-        self.by_key: dict[str, str] = {}
-        rows = conn.execute(
-            text("SELECT id, platform_item_id, outer_id, title FROM products WHERE shop_id = :s"), {"s": shop_id}
-        )
-        for pid, item_id, outer_id, title in rows:
-            self._remember(pid, item_id, outer_id, title)
-        self.pending: list[tuple] = []
-
-    def _remember(self, pid: str, item_id: str | None, outer_id: str | None, title: str | None) -> None:
-        for prefix, value in (("i", item_id), ("o", outer_id), ("t", title)):
-            if value:
-                self.by_key.setdefault(f"{prefix}:{value}", pid)
-
-    def product_for(self, item_id: str | None, outer_id: str | None, title: str, price: int | None) -> str:
-        """The product a line belongs to: matched by item id, outer id or title, else a new one."""
-        for prefix, value in (("i", item_id), ("o", outer_id), ("t", title)):
-            if value:
-                pid = self.by_key.get(f"{prefix}:{value}")
-                if pid:
-                    return pid
-        key = (item_id or outer_id or title)[:200]
-        pid = stable_id("product", self.shop_id, key)
-        self._remember(pid, item_id, outer_id, title)
-        self.pending.append((pid, self.shop_id, key, item_id, outer_id, title, price))
-        return pid
-
-
 class _FileImporter:
     """Reads one export file and writes its rows into the store inside one transaction.
 
@@ -182,7 +77,7 @@ class _FileImporter:
         self.shop_id = shop.id
         self.export = export
         self.result = result
-        self.sql = _Sql(store.is_sqlite)
+        self.sql = Sql(store.is_sqlite)
         self.lines = export.kind == LINES
         self.table = "order_lines" if self.lines else "orders"
         self.started = datetime.now(timezone.utc)
@@ -190,9 +85,8 @@ class _FileImporter:
         self.maker = RowMaker(self.shop_id, sqlite=self.sql.sqlite, now=self.started, stub_orders=not self.sql.sqlite)
         self.rejections: list[tuple] = []
         self.affected = 0
-        self.products: _ProductIndex | None = None
+        self.products: ProductIndex | None = None
         self.stage_path = stages.new_path() if stages is not None else None
-        self.clock = time.perf_counter()
         self.reader: BackgroundReader | None = None
         self.after_read: Callable[[], None] | None = None  # called once this file's rows are all staged
 
@@ -212,7 +106,7 @@ class _FileImporter:
             {"status": "excluded.status", "updated_at": "excluded.updated_at",
              **{c: f"COALESCE(excluded.{c}, orders.{c})" for c in ORDER_UPDATABLE}},
             where_changed=("status", *ORDER_UPDATABLE),
-            extra_where=f"{_rank_sql('excluded.status')} >= {_rank_sql('orders.status')}", select=select,
+            extra_where=f"{rank_sql('excluded.status')} >= {rank_sql('orders.status')}", select=select,
         )
 
     def _customer_sql(self, select: str | None) -> str:
@@ -288,6 +182,7 @@ class _FileImporter:
         self.result.rows_updated = max(0, self.affected - self.result.rows_new)
 
     def run(self, progress: Progress | None) -> None:
+        self.clock = time.perf_counter()
         (self._run_staged if self.sql.sqlite else self._run_streamed)(progress)
 
     # -- SQLite: stage, then one statement per table ---------------------------------------------
@@ -322,7 +217,7 @@ class _FileImporter:
 
     def _link_staged_products(self, conn: Connection) -> None:
         """Each distinct staged item matched to a product (or a new one), as the stage's product_ids table."""
-        self.products = _ProductIndex(conn, self.shop_id)
+        self.products = ProductIndex(conn, self.shop_id)
         items = conn.exec_driver_sql(f"SELECT ref, {', '.join(PRODUCT_KEY)} FROM {STAGE}.line_products ORDER BY ref")
         pairs = [(ref, self.products.product_for(*key)) for ref, *key in items.all()]
         self._executemany(conn, _PRODUCT_SQL.format(mark=self.sql.mark), self._pending_products())
@@ -335,7 +230,7 @@ class _FileImporter:
         with _bulk_transaction(self.store) as conn:
             before = self._count(conn)
             if self.lines:
-                self.products = _ProductIndex(conn, self.shop_id)
+                self.products = ProductIndex(conn, self.shop_id)
             product_ids: dict[int, str] = {}
             for batch in self._read(progress):
                 if self.lines:
@@ -382,7 +277,7 @@ _PRODUCT_SQL = ("INSERT INTO products (id, shop_id, product_key, platform_item_i
                 "VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING")
 
 
-def _rejection_sql(sql: _Sql) -> str:
+def _rejection_sql(sql: Sql) -> str:
     return f"INSERT INTO import_rejections (run_id, line_no, reason, raw) VALUES ({', '.join([sql.mark] * 4)})"
 
 

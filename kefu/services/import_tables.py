@@ -37,7 +37,7 @@ SCHEMAS = {
 }
 
 
-PRODUCT_KEY = ("item_id", "outer_id", "title", "price")  # what a line's product is found by (see _ProductIndex)
+PRODUCT_KEY = ("item_id", "outer_id", "title", "price")  # what a line's product is found by (see import_products_link)
 LINE_PRODUCTS = {"ref": pl.Int64(), **{c: SCHEMAS["order_lines"][c] for c in PRODUCT_KEY}}
 SCHEMAS["line_products"] = LINE_PRODUCTS
 
