@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from kefu.domain import order_status
 from kefu.domain.carriers import carrier_for
 from kefu.domain.tracking import ParcelState, TrackingUpdate, advance
 from kefu.ingest import shopify_tracking
+from kefu.store.tables import Order, Shipment
 
 log = logging.getLogger(__name__)
 
@@ -17,15 +18,16 @@ S = ParcelState
 SHOPIFY = "shopify"
 
 
-class ParcelFields(Protocol):
-    """The shipments columns a carrier update reads and writes (a Shipment, or tracking_batch.ParcelRow)."""
+@dataclass(slots=True)
+class ParcelRow:
+    """A shipments row as a push batch reads it (tracking_batch); moved here exactly as an ORM Shipment is."""
 
     id: str
     shop_id: str
     order_id: str
-    waybill_no: str
     carrier_code: str | None
     carrier_name: str | None
+    waybill_no: str
     shipped_at: datetime | None
     status: str | None
     status_at: datetime | None
@@ -38,13 +40,19 @@ class ParcelFields(Protocol):
     subscription_status: str | None
 
 
-class OrderFields(Protocol):
-    """The orders columns a parcel's move reads and writes (an Order, or tracking_batch.OrderRow)."""
+@dataclass(slots=True)
+class OrderRow:
+    """The order columns a parcel's move reads and may change, as a push batch reads them."""
 
+    id: str
     platform: str
     status: str | None
     shipped_at: datetime | None
     receiver_province: str | None
+
+
+ParcelFields = ParcelRow | Shipment  # what parcel_moves moves: a batch's plain row or an ORM row
+OrderFields = OrderRow | Order
 
 
 def parcel_state(value: str | None) -> ParcelState:

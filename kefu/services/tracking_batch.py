@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, null, select, union_all, update
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kefu.domain.tracking import ParcelState, PushRejected, TrackingUpdate
 from kefu.services import tracking as tr
-from kefu.services.parcel_moves import advance_parcel, follow_order
+from kefu.services.parcel_moves import OrderRow, ParcelRow, advance_parcel, follow_order
 from kefu.store.bulk import RowWrites, among
 from kefu.store.tables import Order, Shipment, TrackingEventRow, WebhookDelivery
 
@@ -27,40 +27,9 @@ WRITTEN = ("carrier_code", "carrier_name", "status", "status_at", "last_event_at
 LIFECYCLE_STATES = (S.OUT_FOR_DELIVERY, S.SIGNED)
 
 
-@dataclass(slots=True)
-class ParcelRow:
-    """A shipments row as read for a batch; parcel_moves changes it like an ORM Shipment."""
-
-    id: str
-    shop_id: str
-    order_id: str
-    carrier_code: str | None
-    carrier_name: str | None
-    waybill_no: str
-    shipped_at: datetime | None
-    status: str | None
-    status_at: datetime | None
-    last_event_at: datetime | None
-    picked_up_at: datetime | None
-    out_for_delivery_at: datetime | None
-    signed_at: datetime | None
-    destination_province: str | None
-    tracking_source: str | None
-    subscription_status: str | None
-
-    def written(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in WRITTEN)
-
-
-@dataclass(slots=True)
-class OrderRow:
-    """The order columns a parcel's move reads and may change."""
-
-    id: str
-    platform: str
-    status: str | None
-    shipped_at: datetime | None
-    receiver_province: str | None
+def _written(parcel: ParcelRow) -> tuple[Any, ...]:
+    """The columns of a parcel a push may change, to tell the moved parcels from the others."""
+    return tuple(getattr(parcel, name) for name in WRITTEN)
 
 
 @dataclass
@@ -180,7 +149,7 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
                                             "events": sorted({k for ks in event_keys.values() for k in ks})}).all())
     recorded = {key: status for key, status in known.items() if status is not None}
     batch = Batch(conn, recorded, parcels, orders, {key for key, status in known.items() if status is None}, event_keys,
-                  {p.id: p.written() for rows in parcels.values() for p in rows},
+                  {p.id: _written(p) for rows in parcels.values() for p in rows},
                   {o.id: (o.status, o.shipped_at) for o in orders.values()})
     batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
     return batch
@@ -226,7 +195,7 @@ def _write(conn: Connection, batch: Batch, deliveries: dict[str, dict[str, Any]]
     """New events, moved parcels and the deliveries in one statement; shipped orders and replayed kept updates (rare)."""
     writes = RowWrites().insert(EVENTS, batch.events, skip_existing=True)  # another worker's copy is the same event
     writes.update(SHIPMENTS, [{"id": p.id, **{name: getattr(p, name) for name in WRITTEN}}
-                              for rows in batch.parcels.values() for p in rows if p.written() != batch.parcels_before[p.id]])
+                              for rows in batch.parcels.values() for p in rows if _written(p) != batch.parcels_before[p.id]])
     writes.insert(DELIVERIES, [row for key, row in deliveries.items() if key not in batch.recorded])
     writes.update(DELIVERIES, [{n: row[n] for n in ("id", "topic", "status", "error")}  # failed before, came again
                                for key, row in deliveries.items() if key in batch.recorded])
