@@ -96,7 +96,9 @@ def order_fields(cells: pl.DataFrame, layout: ExportLayout, zone: str) -> pl.Dat
     phone, slow_phone = cc.platform_id(pl.when(f["mobile"] != "").then(f["mobile"]).otherwise(f["phone"]))
     amounts = {name: cc.fen(f[name]) for name in ("goods_amount", "post_fee", "total_amount", "paid_amount")}
     refunded, slow_refund = cc.refund_fen(f["refunded_amount"])
-    times = {name: cc.utc_time(f[name], zone) for name in ("created_at", "paid_at", "shipped_at", "finished_at")}
+    time_fields = ("created_at", "paid_at", "shipped_at", "finished_at")
+    hours = cc.utc_hours(cells, [f"f_{name}" for name in time_fields], zone)
+    times = {name: cc.utc_time(f[name], hours) for name in time_fields}
     item_count, slow_count = cc.count(f["item_count"])
     extra, slow_extra = _extra(layout)
     province, city, district, street = cc.address_parts(f["address"])
@@ -154,7 +156,7 @@ def line_fields(cells: pl.DataFrame, layout: ExportLayout, zone: str) -> pl.Data
     paid, slow_paid = cc.fen(f["paid_amount"])
     refunded, slow_refund = cc.refund_fen(f["refunded_amount"])
     quantity, slow_quantity = cc.count(f["quantity"])
-    shipped_at, slow_shipped = cc.utc_time(f["shipped_at"], zone)
+    shipped_at, slow_shipped = cc.utc_time(f["shipped_at"], cc.utc_hours(cells, ["f_shipped_at"], zone))
     extra, slow_extra = _extra(layout)
     slow = _any([slow_no, order_no == "", f["title"] == "", slow_sub, slow_item, slow_price, slow_paid, slow_refund,
                  slow_quantity, slow_shipped, slow_extra])

@@ -123,3 +123,39 @@ def test_only_unusual_rows_go_to_the_record_parser(tmp_path, monkeypatch):
     path = _write(tmp_path / "orders.csv", ORDER_HEADER, ORDER_ROWS, "gbk")
     list(column_batches(open_export(path), RowMaker("s1", sqlite=True, now=NOW, stub_orders=False)))
     assert slow == [7, 8, 9, 10, 11]  # the spreadsheet shapes (line 7) and the four rejections
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"])
+def test_times_convert_like_the_record_parser_in_any_zone(zone):
+    import polars as pl
+    from zoneinfo import ZoneInfo
+
+    from kefu.ingest import cell_columns as cc
+    from kefu.ingest.cells import CellError, LocalTimes
+
+    texts = ["2025-03-09 01:59:59", "2025-03-09 02:30:00", "2025-03-09 03:00:00", "2025-11-02 01:30:00",
+             "2025-11-02 00:59:59", "2025-04-06 01:45:00", "2025-04-06 02:15:00", "2025-10-05 02:10:00",
+             "2025-07-01 12:00:00", "2025-02-30 10:00:00", "2025-07-01 12:60:00", "2025/07/01 12:00:00", ""]
+    frame = pl.DataFrame({"t": texts})
+    value, slow = cc.utc_time(pl.col("t"), cc.utc_hours(frame, ["t"], zone))
+    got = frame.select(value=value, slow=slow).rows()
+    times = LocalTimes(ZoneInfo(zone))
+    for text, (converted, is_slow) in zip(texts, got):
+        if is_slow:
+            continue  # the record parser reads it (or rejects it)
+        try:
+            expected = times.utc(text, "t")
+        except CellError:
+            pytest.fail(f"{text!r} read as {converted!r} but the record parser rejects it")
+        assert converted == expected, text
+    assert frame.filter(pl.col("t") == "").select(value).item() is None
+
+
+def test_no_times_at_all():
+    import polars as pl
+
+    from kefu.ingest import cell_columns as cc
+
+    frame = pl.DataFrame({"t": ["", ""]})
+    value, slow = cc.utc_time(pl.col("t"), cc.utc_hours(frame, ["t"], "Asia/Shanghai"))
+    assert frame.select(value=value, slow=slow).rows() == [(None, False), (None, False)]
