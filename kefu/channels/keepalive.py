@@ -53,11 +53,14 @@ class _Answer:
 
 def _request_bytes(request: httpx.Request) -> bytes:
     """The request as it goes on the wire: request line, httpx's headers (names as written), body — one write, so a
-    worker killed mid-request never leaves the provider a request without its body."""
-    target = request.url.raw_path
-    lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
-    lines += [name + b": " + value for name, value in request.headers.raw]
-    return b"\r\n".join(lines) + b"\r\n\r\n" + request.read()
+    worker killed mid-request never leaves the provider a request without its body. A body httpx would have streamed
+    in chunks is read whole and sent with its length."""
+    body = request.read()
+    lines = [request.method.encode("ascii") + b" " + request.url.raw_path + b" HTTP/1.1"]
+    lines += [name + b": " + value for name, value in request.headers.raw if name.lower() != b"transfer-encoding"]
+    if body and "content-length" not in request.headers:
+        lines.append(b"Content-Length: " + str(len(body)).encode("ascii"))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 class KeepAliveTransport(httpx.BaseTransport):

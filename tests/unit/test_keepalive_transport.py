@@ -85,6 +85,14 @@ def test_form_bodies_go_as_httpx_encodes_them(server):
     assert parse_qs(body.decode()) == {"Action": ["SendSms"], "PhoneNumbers": ["13800000001"]}
 
 
+def test_a_streamed_body_goes_whole_with_its_length(server):
+    url, _ = server
+    answer = keep_alive_client(5.0).post(url + "/stream", content=iter([b'{"a": ', b'1}']))
+    assert answer.status_code == 200
+    _, headers, body = Server.seen[0]
+    assert (body, headers["Content-Length"], "Transfer-Encoding" in headers) == (b'{"a": 1}', "8", False)
+
+
 def test_a_connection_the_server_closed_is_replaced(server):
     url, _ = server
     client = keep_alive_client(5.0)
