@@ -201,6 +201,7 @@ class _FileImporter:
                 if "order_lines" in staged:
                     self._link_staged_products(conn)
                     with plain_indexes_rebuilt(conn, "order_lines", f"{STAGE}.order_lines"):
+                        conn.exec_driver_sql(self.sql.staged_by_id("order_lines"))
                         self.affected += self._execute(conn, self._line_sql(_STAGED_LINES))
                 self._add_orders_for_orphan_lines(conn)
             else:
@@ -209,6 +210,7 @@ class _FileImporter:
                                             ("shipments", self._shipment_sql, SHIPMENT_COLUMNS)):
                     if table in staged:
                         with plain_indexes_rebuilt(conn, table, f"{STAGE}.{table}"):
+                            conn.exec_driver_sql(self.sql.staged_by_id(table))
                             changed = self._execute(conn, sql(self.sql.staged(table, columns)))
                         self.affected += changed if table == "orders" else 0
                         log.info("%s: %s written in %.1f s", self.result.file_name, table, time.perf_counter() - read)
@@ -271,7 +273,7 @@ class _FileImporter:
 _STAGED_LINES = (
     "SELECT " + ", ".join("p.product_id" if c == "product_id" else f"l.{c}" for c in LINE_COLUMNS)
     + f" FROM {STAGE}.order_lines AS l LEFT JOIN {STAGE}.product_ids AS p ON p.ref = l.product_ref"
-    " WHERE true ORDER BY l.rowid"
+    " WHERE true ORDER BY l.id, l.rowid"
 )
 _PRODUCT_SQL = ("INSERT INTO products (id, shop_id, product_key, platform_item_id, outer_id, title, price) "
                 "VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}) ON CONFLICT DO NOTHING")
