@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, null, select, union_all, update
@@ -27,9 +28,7 @@ WRITTEN = ("carrier_code", "carrier_name", "status", "status_at", "last_event_at
 LIFECYCLE_STATES = (S.OUT_FOR_DELIVERY, S.SIGNED)
 
 
-def _written(parcel: ParcelRow) -> tuple[Any, ...]:
-    """The columns of a parcel a push may change, to tell the moved parcels from the others."""
-    return tuple(getattr(parcel, name) for name in WRITTEN)
+_written = attrgetter(*WRITTEN)  # a parcel's columns a push may change, to tell the moved parcels from the others
 
 
 @dataclass
@@ -42,6 +41,7 @@ class Batch:
     orders: dict[str, OrderRow]
     known_events: set[str]
     event_keys: dict[int, list[str]]  # each update's event dedupe keys, by id(update)
+    parcel_key_of: dict[int, str]  # each update's unmatched_key, by id(update)
     parcels_before: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     orders_before: dict[str, tuple[str | None, datetime | None]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -144,11 +144,13 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
             if row.o_id is not None and row.o_id not in orders:
                 orders[row.o_id] = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province)
     event_keys = {id(u): [e.dedupe_key for e in u.events] for u in updates}
-    parcel_keys = {tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
+    parcel_key_of = {id(u): tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
+    parcel_keys = set(parcel_key_of.values())
     known = dict(conn.execute(reads.known, {"deliveries": sorted(set(keys) | parcel_keys),
                                             "events": sorted({k for ks in event_keys.values() for k in ks})}).all())
     recorded = {key: status for key, status in known.items() if status is not None}
     batch = Batch(conn, recorded, parcels, orders, {key for key, status in known.items() if status is None}, event_keys,
+                  parcel_key_of,
                   {p.id: _written(p) for rows in parcels.values() for p in rows},
                   {o.id: (o.status, o.shipped_at) for o in orders.values()})
     batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
@@ -160,7 +162,7 @@ def _apply(batch: Batch, update: TrackingUpdate, *, source: str, now: datetime,
     """One update, as apply_tracking_update lands it, on the batch's rows; an unknown waybill is kept through the ORM."""
     candidates = batch.parcels.get(update.waybill_no.strip(), [])
     targets = tr.pick_parcels([p for p in candidates if not shop_id or p.shop_id == shop_id], update)
-    parcel_key = tr.unmatched_key(source, update.carrier_code, update.waybill_no)
+    parcel_key = batch.parcel_key_of[id(update)]
     if not targets:
         batch.replays.pop(parcel_key, None)  # kept again, after any earlier match in this batch
         return tr.apply_tracking_update(batch.orm(), update, source=source, now=now, shop_id=shop_id)

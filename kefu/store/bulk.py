@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+
+from kefu.store.types import UTCDateTime
 
 Row = dict[str, Any]
 
@@ -91,13 +93,17 @@ def _records(conn: Connection, table: Table, names: Sequence[str], rows: Sequenc
 
     One text parameter, encoded in C, instead of a Python-dumped array per column.
     """
-    processors = [(name, process) for name in names if (process := table.c[name].type.bind_processor(conn.dialect))]
-    if processors:
+    processors = [(name, process) for name in names if not isinstance(table.c[name].type, UTCDateTime)
+                  and (process := table.c[name].type.bind_processor(conn.dialect))]
+    if processors:  # UTC times are written by _json_value directly (their processor cost more than the rest of a row)
         rows = [{**row, **{name: process(row[name]) for name, process in processors}} for row in rows]
     return json.dumps(rows, ensure_ascii=False, default=_json_value)
 
 
 def _json_value(value: Any) -> str:
+    """A value json cannot write itself: an aware time as naive UTC (how UTCDateTime stores it), a date in ISO form."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} cannot be written as a JSON record value")
