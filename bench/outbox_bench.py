@@ -275,7 +275,8 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
 
 class BackendCpu:
     """CPU seconds spent by the PostgreSQL backends serving one database (others' databases on a shared server are
-    left out), from /proc; backends are looked up on every `sample`, so one that exits loses at most a sample's worth."""
+    left out), from /proc; backends are looked up on every `sample`, so one that exits loses at most a sample's
+    worth."""
 
     def __init__(self, store):
         self.store = store
@@ -429,7 +430,8 @@ def main() -> None:
         print(f"kefu ({args.workers} procrastinate workers × {args.concurrency}): {done:,} msgs in {seconds:.2f}s = "
               f"{rate:,.0f} msgs/s  (ratio vs baseline {rate / base_rate:.1f}×)")
         per = 1000.0 / max(1, done)
-        print(f"CPU per message (ms): workers {worker_cpu * per:.2f}, PostgreSQL {pg_seconds * per:.2f} (its backends), "
+        print(f"CPU per message (ms): workers {worker_cpu * per:.2f}, "
+              f"PostgreSQL {pg_seconds * per:.2f} (its backends), "
               f"provider {provider_cpu * per:.2f}; load average {os.getloadavg()[0]:.1f}")
         print(f"statuses {statuses}; settled after the kill: {recovered or 'none in flight'}")
         print(f"provider: {len(received):,} distinct ids, delivered twice: {len(twice)}, lost: {len(lost)}, "

@@ -51,7 +51,9 @@ def build_queue_app(store: Store, channel_for: Callable[[str | None], Any], *, p
 
     global _runtime
     lease = lease_seconds or DEFAULT_LEASE_SECONDS
-    timeout = Settings.from_env().channels.timeout_seconds if channel_timeout_seconds is None else channel_timeout_seconds
+    timeout = channel_timeout_seconds
+    if timeout is None:
+        timeout = Settings.from_env().channels.timeout_seconds
     _runtime = QueueRuntime(store, channel_for, lease, max(0.0, lease - timeout))
     if send_threads:
         use_send_threads(send_threads)

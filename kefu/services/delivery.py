@@ -1,5 +1,6 @@
-"""The worker side of the outbox: claim a message with a state transition, hand it to its channel, mark it sent, retry
-with backoff, or make it a dead letter; messages claimed by a worker that died are settled by their row's state."""
+"""The worker side of the outbox: claim a batch of due messages with one state transition (recipients included), send
+them side by side within the claim's lease, record sent / retry with backoff / dead letter at once; messages claimed by
+a worker that died are settled by their row's state and the provider's receipt lookup."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def _now() -> datetime:
 
 
 def default_channel_for(settings: Any | None = None) -> ChannelFor:
-    """Channels by name built once each through kefu.channels.build_channel, the HTTP ones sharing one pool of kept-alive
-    connections; None = the configured default channel."""
+    """Channels by name built once each through kefu.channels.build_channel, the HTTP ones sharing one pool of
+    kept-alive connections; None = the configured default channel."""
     from kefu.config import Settings
 
     try:
@@ -149,7 +150,8 @@ _PHONE = func.coalesce(
     select(func.nullif(Customer.phone, "")).where(Customer.id == OutboxMessage.customer_id)
     .correlate(OutboxMessage).scalar_subquery(),
     select(Order.receiver_phone).where(Order.id == OutboxMessage.order_id).correlate(OutboxMessage).scalar_subquery())
-_EMAIL = select(Customer.email).where(Customer.id == OutboxMessage.customer_id).correlate(OutboxMessage).scalar_subquery()
+_EMAIL = (select(Customer.email).where(Customer.id == OutboxMessage.customer_id).correlate(OutboxMessage)
+          .scalar_subquery())
 _CLAIMED_COLUMNS = (OutboxMessage.id, OutboxMessage.shop_id, OutboxMessage.customer_id, OutboxMessage.order_id,
                     OutboxMessage.channel, OutboxMessage.template_key, OutboxMessage.variables, OutboxMessage.text,
                     OutboxMessage.attempts, _PHONE, _EMAIL)

@@ -182,7 +182,8 @@ def test_many_threads_share_the_pool(server):
 
 def test_the_webhook_channel_signs_and_reads_answers_through_it(server):
     url, _ = server
-    channel = WebhookChannel(url=url + "/hook", secret="s3cret", http=keep_alive_client(5.0), clock=lambda: 1_763_800_000)
+    channel = WebhookChannel(url=url + "/hook", secret="s3cret", http=keep_alive_client(5.0),
+                             clock=lambda: 1_763_800_000)
     result = channel.send(Delivery(message_id="m-1", text="您的包裹已发出", to_phone="13800000001"))
     assert result.ok and result.provider_message_id == "p-1"
     _, headers, body = Server.seen[0]
