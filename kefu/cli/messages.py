@@ -93,6 +93,7 @@ def worker_command(
                    f"({timeout:g} s), or a crashed send could be sent again", err=True)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per HTTP request: the jobs' lines say enough
     run_worker(store, default_channel_for(), concurrency=concurrency, name=name, lease_seconds=lease,
                recover_every_seconds=recover_every, channel_timeout_seconds=timeout, send_threads=sends)
 
