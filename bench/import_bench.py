@@ -5,7 +5,8 @@ Run:  .venv/bin/python bench/import_bench.py            (1,000,000 orders, about
 
 Each phase runs in its own process so its peak memory (max RSS) is measured alone. It prints the time of each phase,
 the ratio kefu / baseline, the re-import's new rows (must be 0) and peak memory at this size and at a tenth of it
-(a streaming importer's memory stays flat as the file grows). Needs pandas for the baseline (pip install -e .[bench]).
+(a streaming importer's memory stays flat as the file grows), and the machine's load average, since other work on it
+inflates every figure. Needs pandas for the baseline (pip install -e .[bench]).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def main() -> None:
     args = parser.parse_args()
 
     orders_path, lines_path = _files(args.out, args.orders, args.seed)
+    load_before = os.getloadavg()[0]
     size_mib = (orders_path.stat().st_size + lines_path.stat().st_size) / 2**20
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         tmp = Path(tmp)
@@ -112,6 +114,8 @@ def main() -> None:
 
     speedup = baseline["seconds"] / first["seconds"]
     print(f"\nkefu import benchmark — {args.orders:,} orders, {first['rows_read']:,} rows, {size_mib:.0f} MiB of GBK CSV")
+    print(f"  machine: {os.cpu_count()} cores, load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after "
+          "(other work on the machine slows every phase)")
     print(f"  naive pandas read_csv + to_sql : {baseline['seconds']:7.1f} s   peak {baseline['peak_mib']:6.0f} MiB")
     print(f"  kefu import (first)            : {first['seconds']:7.1f} s   peak {first['peak_mib']:6.0f} MiB   "
           f"(reader process {first['reader_peak_mib']:.0f} MiB)   new rows {first['rows_new']:,}, "
