@@ -149,7 +149,7 @@ def parse_push(param_raw: str) -> TrackingUpdate:
     data = last.get("data") or []
     if not isinstance(data, list):
         raise PushRejected("lastResult.data", "is not a list")
-    events = newest_first(_event(carrier, number, item, f"lastResult.data[{i}]") for i, item in enumerate(data))
+    events = newest_first(_event(carrier, number, item, i) for i, item in enumerate(data))
 
     subscription = _subscription(payload.get("status"))
     raw_state = _text(last.get("state"))
@@ -227,16 +227,19 @@ def _phone_digits(phone: str | None) -> str:
     return digits
 
 
-def _event(carrier: str, number: str, item: Any, where: str) -> TrackingEvent:
+def _event(carrier: str, number: str, item: Any, index: int) -> TrackingEvent:
     if not isinstance(item, dict):
-        raise PushRejected(where, "is not an object")
-    formatted, raw_time = _text(item.get("ftime")), _text(item.get("time"))
-    if not formatted and not raw_time:
-        raise PushRejected(f"{where}.time", "is missing")
-    at = _first_time(formatted, raw_time)
-    if at is None:
-        field, text = ("ftime", formatted) if formatted else ("time", raw_time)
-        raise PushRejected(f"{where}.{field}", f"'{text}' is not a date and time")
+        raise PushRejected(f"lastResult.data[{index}]", "is not an object")
+    formatted = _text(item.get("ftime"))
+    at = _first_time(formatted) if formatted else None
+    if at is None:  # no usable ftime: the raw time, and a message naming what is wrong (rare; built only then)
+        raw_time = _text(item.get("time"))
+        if not formatted and not raw_time:
+            raise PushRejected(f"lastResult.data[{index}].time", "is missing")
+        at = _first_time(formatted, raw_time)
+        if at is None:
+            field, text = ("ftime", formatted) if formatted else ("time", raw_time)
+            raise PushRejected(f"lastResult.data[{index}].{field}", f"'{text}' is not a date and time")
     code, name = _text(item.get("statusCode")), _text(item.get("status"))
     state = state_for(code) if code else S.UNKNOWN
     if state is S.UNKNOWN and name:
