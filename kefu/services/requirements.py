@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.config import shop_rules
+from kefu.domain.order_status import WAIT_BUYER_CONFIRM_GOODS, WAIT_BUYER_PAY
 from kefu.domain.privacy import redact_phones
 from kefu.domain.rules import watch as rules
 from kefu.domain.rules.watch import AlertDraft
@@ -64,14 +65,25 @@ def _write(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert_ignoring(conn, OrderRequirement.__table__, "id"), rows)
 
 
+def _still_in_motion(shop: dict[str, Any], now: datetime):
+    """Orders whose asks can still matter: not yet shipped (the pick list) or on their way (a parcel checked against
+    the buyer's courier ask), or placed within the watch look-back. A year of history is not read at import; its orders' pages read
+    the message when shown (requirements_of_order)."""
+    since = now - timedelta(hours=rules.watch_policy(shop).lookback_hours)
+    return or_(Order.status.in_(sorted(rules.UNSHIPPED_STATUSES | {WAIT_BUYER_PAY, WAIT_BUYER_CONFIRM_GOODS})), Order.created_at >= since,
+               Order.paid_at >= since)
+
+
 def extract_requirements(session_or_conn: Session | Connection, shop_id: str, *, now: datetime) -> int:
-    """Read the buyer messages of the shop's orders not read yet; store what they ask (phones redacted). Returns
-    how many orders were read."""
+    """Read the buyer messages of the shop's orders in motion not read yet; store what they ask (phones redacted).
+    Returns how many orders were read."""
     conn = connection_of(session_or_conn)
-    tz = shop_rules(conn.scalar(select(Shop.settings).where(Shop.id == shop_id)))["timezone"]
+    shop = shop_rules(conn.scalar(select(Shop.settings).where(Shop.id == shop_id)))
+    tz = shop["timezone"]
     already = exists().where(OrderRequirement.order_id == Order.id, OrderRequirement.source == BUYER_MESSAGE)
     query = (select(Order.id, Order.buyer_message, Order.created_at, Order.paid_at)
-             .where(Order.shop_id == shop_id, Order.buyer_message.is_not(None), Order.buyer_message != "", ~already))
+             .where(Order.shop_id == shop_id, Order.buyer_message.is_not(None), Order.buyer_message != "", ~already,
+                    _still_in_motion(shop, now)))
     read = 0
     rows: list[dict[str, Any]] = []
     for order in conn.execute(query).all():
@@ -114,6 +126,24 @@ def requirements_for_orders(session: Session, order_ids: Iterable[str]) -> dict[
         for requirement in session.scalars(query):
             found.setdefault(requirement.order_id, []).append(requirement)
     return found
+
+
+def requirements_of_order(session: Session, order: Order) -> list[OrderRequirement]:
+    """One order's requirements for its page: as stored, or, for an order whose message was never read (history
+    older than the import's look-back), read from the message now and shown without being stored."""
+    stored = requirements_for_orders(session, [order.id]).get(order.id, [])
+    if stored or not order.buyer_message:
+        return stored
+    if session.scalar(select(exists().where(OrderRequirement.order_id == order.id,
+                                            OrderRequirement.source == BUYER_MESSAGE))):
+        return []  # read, and nothing asked
+    tz = shop_rules(session.scalar(select(Shop.settings).where(Shop.id == order.shop_id)))["timezone"]
+    text = redact_phones(order.buyer_message) or ""
+    asks = find_requirements(text, ordered_on=_ordered_on(order.created_at or order.paid_at, tz))
+    return [OrderRequirement(id=stable_id("requirement", order.id, BUYER_MESSAGE, a.kind, a.value or ""),
+                             shop_id=order.shop_id, order_id=order.id, kind=a.kind, value=a.value,
+                             source=BUYER_MESSAGE, source_text=text, created_at=order.created_at)
+            for a in asks]
 
 
 # ---------------------------------------------------------------- courier conflicts

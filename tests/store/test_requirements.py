@@ -16,6 +16,7 @@ from kefu.services.requirements import (
     pick_list,
     record_requirements,
     requirements_for_orders,
+    requirements_of_order,
     shipped_with_excluded_courier,
 )
 from kefu.services.shops import get_or_create_shop
@@ -61,6 +62,19 @@ def test_messages_are_read_once_and_phones_never_stored(store):
         assert extract_requirements(s, shop_id, now=NOW) == 0  # nothing new to read
 
 
+def test_only_orders_in_motion_or_recent_are_read(store):
+    """A year of finished history is not read at import (its pages read it when shown); recent and open orders are."""
+    with store.session() as s:
+        shop_id = get_or_create_shop(s, "历史店").id
+        old_done = add_order(s, shop_id, "1", "请发中通", status=os_.TRADE_FINISHED, paid_at=NOW - 2000 * H)
+        recent_done = add_order(s, shop_id, "2", "请发中通", status=os_.TRADE_FINISHED, paid_at=NOW - 10 * H)
+        old_open = add_order(s, shop_id, "3", "请发中通", status=os_.WAIT_SELLER_SEND_GOODS, paid_at=NOW - 2000 * H)
+    with store.session() as s:
+        assert extract_requirements(s, shop_id, now=NOW) == 2
+    assert reqs(store, old_done) == [] and reqs(store, recent_done) == reqs(store, old_open) == [
+        ("courier_wanted", "zhongtong")]
+
+
 def test_the_order_day_is_the_shops_local_day(store):
     with store.session() as s:
         shop_id = get_or_create_shop(s, "时区店").id
@@ -90,15 +104,23 @@ def test_an_import_reads_the_buyer_messages(store, fixtures_dir):
         by_order = {o.order_no: o.id for o in s.scalars(select(Order))}
         found = {no: [(r.kind, r.value) for r in rows]
                  for no, rows in ((no, requirements_for_orders(s, [oid]).get(oid, [])) for no, oid in by_order.items()) if rows}
-    assert found["3901000000000000012"] == [("courier_wanted", "zhongtong")]
-    assert found["3901000000000000013"] == [("courier_excluded", "shentong")]
-    assert found["3901000000000000011"] == [("deliver_by", "2025-02-15")]
+    assert found["3901000000000000012"] == [("courier_wanted", "zhongtong")]  # on its way
+    assert found["3901000000000000013"] == [("courier_excluded", "shentong")]  # waiting to ship
+    # a finished order from long ago is history: not read at import, but its page reads the message when shown
+    assert "3901000000000000011" not in found
+    with store.session() as s:
+        finished = s.get(Order, by_order["3901000000000000011"])
+        assert [(r.kind, r.value) for r in requirements_of_order(s, finished)] == [("deliver_by", "2025-02-15")]
+        waiting = s.get(Order, by_order["3901000000000000013"])
+        assert [(r.kind, r.value) for r in requirements_of_order(s, waiting)] == [("courier_excluded", "shentong")]
+        assert requirements_of_order(s, s.get(Order, by_order["3901000000000000014"])) == []
     with store.session() as s:
         before = s.scalar(select(func.count()).select_from(OrderRequirement))
     import_taobao_files(store, [fixtures_dir / "taobao" / UPLOAD], "导入店")  # again: nothing doubled
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(OrderRequirement)) == before
-        assert s.scalar(select(func.count()).select_from(OrderRequirement).where(OrderRequirement.kind != "none")) == 3
+        assert s.scalar(select(func.count()).select_from(OrderRequirement).where(OrderRequirement.kind != "none")) == 2
+        assert s.scalar(select(func.count()).select_from(OrderRequirement)) == 2  # no message read twice
 
 
 def test_a_failure_reading_messages_never_undoes_the_import(store, fixtures_dir, monkeypatch, caplog):

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kefu.domain.carriers import CARRIERS
 from kefu.domain.privacy import redact_phones
-from kefu.services.requirements import pick_list, requirements_for_orders
+from kefu.services.requirements import pick_list, requirements_of_order
 from kefu.services.stockouts import pick_outcomes
 from kefu.services.watch import list_alerts
 from kefu.store.tables import Order
@@ -39,7 +39,7 @@ def order_asks(order_id: str, request: Request, user: SignedInUser = Depends(cur
         order = session.get(Order, order_id)
         if order is None:
             raise HTTPException(status_code=404, detail="no such order")
-        requirements = requirements_for_orders(session, [order_id]).get(order_id, [])
+        requirements = requirements_of_order(session, order)
         alerts = list_alerts(session, order_id=order_id, status="all", per_page=ORDER_ALERTS_SHOWN).items
         tz = choose_shop(request, session, order.shop_id).timezone
     return render(request, "picklist/_order_asks.html",
