@@ -1,6 +1,6 @@
 """Benchmark: signed Kuaidi100 pushes against the real workbench app (uvicorn) on PostgreSQL, vs the service in one process.
 
-Run:  .venv/bin/python bench/push_bench.py                      (60 s of pushes, 3,000 parcels, 2 uvicorn workers)
+Run:  .venv/bin/python bench/push_bench.py                      (60 s of pushes, 3,000 parcels, 3 uvicorn workers)
       .venv/bin/python bench/push_bench.py --duration 15 --workers 2 --concurrency 48
 
 What it does, in one command:
@@ -408,7 +408,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of pushes (default 60)")
     parser.add_argument("--shipments", type=int, default=3000, help="parcels pushed round-robin (default 3000)")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=3, help="uvicorn worker processes (default 3: while one waits for its commit, the others parse and batch)")
     parser.add_argument("--concurrency", type=int, default=64, help="open keep-alive connections (default 64)")
     parser.add_argument("--baseline-pushes", type=int, default=1000, help="pushes in the in-process baseline (default 1000)")
     parser.add_argument("--db", default=os.environ.get("KEFU_BENCH_POSTGRES_URL", DEFAULT_DB), help="PostgreSQL URL")
