@@ -19,7 +19,7 @@ from kefu.domain.value_tier import LOW, MIDDLE, NONE, PPM, TOP, TierShares, tier
 from kefu.store.tables import Shop
 
 AGGREGATE_TABLE = "kefu_customer_figures"
-SQLITE_CACHE_KIB = 262144  # a 256 MiB page cache while refreshing: the grouping sort and the updates stay in memory
+SQLITE_CACHE_KIB = 65536  # a 64 MiB page cache while refreshing (as an import writes): fixed, so memory does not grow with the shop
 
 # Status literals come from our own constant set, never from input, so inlining them is safe.
 _PAID_LIST = ", ".join(f"'{status}'" for status in sorted(PAID))
