@@ -26,6 +26,13 @@ def test_redact_phones_in_courier_context():
     assert out.startswith("【杭州市】")
 
 
+def test_redact_phones_with_separators_and_prefixes():
+    """The quick no-phone check must not skip numbers written in groups: 138-0000-0001, +86 138 0000 0001."""
+    assert redact_phones("电话 138-0000-0001 或 +86 138 0000 0001") == "电话 138****0001 或 138****0001"
+    assert redact_phones("网点 0571-1234567，单号 75123456") == "网点 0**-********，单号 75123456"
+    assert redact_phones("已签收 10:30 共 2 件") == "已签收 10:30 共 2 件"
+
+
 def test_redact_phones_leaves_order_numbers():
     order_no = "3876512093841527761"
     assert redact_phones(f"订单{order_no}") == f"订单{order_no}"
