@@ -298,16 +298,19 @@ def _refund_totals_from_lines(conn: Connection, shop_id: str) -> None:
 
 def _after_import(conn: Connection, shop_id: str) -> None:
     """Derived figures that depend on the whole shop: refunds from lines, then customer aggregates and tiers."""
-    _refund_totals_from_lines(conn, shop_id)
-    try:
-        from kefu.services.customer_stats import refresh_customer_stats
-    except ImportError:  # pragma: no cover - only while the customer-stats module is being written
-        log.warning("customer statistics not refreshed: kefu.services.customer_stats is missing")
-        return
-    refresh_customer_stats(conn, shop_id)
-    read_buyer_requirements(conn, shop_id)
-    lifecycle_after_import(conn, shop_id)  # paid / shipped messages for recent orders only (services.lifecycle)
-    _score_recent_buyers(conn, shop_id)
+    from kefu.services.customer_stats import refresh_customer_stats
+
+    steps = (
+        ("refund totals", _refund_totals_from_lines),
+        ("customer figures and tiers", refresh_customer_stats),
+        ("buyer requirements", read_buyer_requirements),
+        ("lifecycle messages", lifecycle_after_import),  # paid / shipped messages for recent orders only
+        ("risk of recent buyers", _score_recent_buyers),
+    )
+    for name, step in steps:
+        started = time.perf_counter()
+        step(conn, shop_id)
+        log.info("after import: %s in %.1f s", name, time.perf_counter() - started)
 
 
 def _score_recent_buyers(conn: Connection, shop_id: str) -> None:
