@@ -9,8 +9,6 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-OWNER = ("caseboss", "browser-case-pass")
-
 
 @pytest.fixture(scope="module")
 def case_workbench(tmp_path_factory, seeded_workbench):
@@ -18,12 +16,10 @@ def case_workbench(tmp_path_factory, seeded_workbench):
     from kefu.ids import customer_id
     from kefu.services.shops import get_or_create_shop
     from kefu.store.tables import Alert, Customer, Order
-    from kefu.web.auth import create_user
 
     def seed(store) -> None:
         now = datetime.now(UTC)
         with store.session() as session:
-            create_user(session, *OWNER, role="owner", display_name="店主")
             shop_id = get_or_create_shop(session, "投诉演示店").id
             cid = customer_id(shop_id, "taobao", "tb_生气的买家")
             session.add(Customer(id=cid, shop_id=shop_id, platform="taobao", buyer_key="tb_生气的买家",
@@ -37,19 +33,16 @@ def case_workbench(tmp_path_factory, seeded_workbench):
                               dedupe_key="exception:browser", order_id=f"{shop_id}:8801", customer_id=cid,
                               raised_at=now - timedelta(hours=1), rule="物流异常: 包裹成为问题件"))
 
-    with seeded_workbench(tmp_path_factory.mktemp('case-browser') / 'kefu.db', seed=seed, owner=None) as url:
+    with seeded_workbench(tmp_path_factory.mktemp('case-browser') / 'kefu.db', seed=seed) as url:
         yield url
 
 
 @pytest.mark.browser
-def test_a_complaint_runs_through_all_five_steps_to_a_recorded_satisfaction(page, case_workbench, shoot):
+def test_a_complaint_runs_through_all_five_steps_to_a_recorded_satisfaction(page, case_workbench, sign_in, shoot):
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.goto(case_workbench + "/login")
-    page.fill("#username", OWNER[0])
-    page.fill("#password", OWNER[1])
-    page.click("button[type=submit]")
+    sign_in(page, case_workbench)
     expect(page.locator("#current-user")).to_have_text("店主")
 
     # The alert queue: "open case" on the parcel exception.

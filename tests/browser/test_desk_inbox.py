@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-OWNER = ("deskowner", "desk-owner-pass")
 TRAP = "今天能发货吗？发新疆，货到付款"
 SHIPPING = "cutoff: 16:00\nship_promise_hours: 48\nsame_day: 是\ncouriers: 中通、圆通\nfree_shipping: 是\n" \
            "excluded_provinces: 新疆、西藏\nremote_fee: 15\ncash_on_delivery: 否\ninvoice: 是"
@@ -23,12 +22,10 @@ def desk_workbench(tmp_path_factory, seeded_workbench):
     from kefu.services.knowledge import save_entry
     from kefu.services.shops import get_or_create_shop
     from kefu.store.tables import Customer, Order
-    from kefu.web.auth import create_user
 
     def seed(store) -> None:
         now = datetime.now(UTC)
         with store.session() as s:
-            create_user(s, *OWNER, role="owner", display_name="店主")
             shop_id = get_or_create_shop(s, "小桃子的衣橱").id
             save_entry(s, shop_id=shop_id, kind="shipping", title="发货与快递", data=SHIPPING)
             cid = customer_id(shop_id, "taobao", "tb_新疆小红")
@@ -40,20 +37,17 @@ def desk_workbench(tmp_path_factory, seeded_workbench):
                         paid_amount=Decimal("259.00"), title_summary="碎花雪纺连衣裙", receiver_province="新疆维吾尔自治区"))
             receive_buyer_message(s, shop_id=shop_id, buyer="tb_新疆小红", text=TRAP, now=now)
 
-    with seeded_workbench(tmp_path_factory.mktemp('desk') / 'kefu.db', seed=seed, owner=None) as url:
+    with seeded_workbench(tmp_path_factory.mktemp('desk') / 'kefu.db', seed=seed) as url:
         yield url
 
 
 @pytest.mark.browser
-def test_agent_answers_the_trap_from_the_inbox_with_a_cited_draft(page, desk_workbench, shoot):
+def test_agent_answers_the_trap_from_the_inbox_with_a_cited_draft(page, desk_workbench, sign_in, shoot):
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
 
-    page.goto(desk_workbench + "/login")
-    page.fill("#username", OWNER[0])
-    page.fill("#password", OWNER[1])
-    page.click("button[type=submit]")
+    sign_in(page, desk_workbench)
     expect(page.locator("#current-user")).to_have_text("店主")
 
     page.click("nav >> text=接待中心")

@@ -8,15 +8,11 @@ from playwright.sync_api import expect
 
 from returns_seed import seed_signed_orders
 
-OWNER = ("owner", "browser-owner-pass")
-
 
 def _seed(store) -> None:
     from kefu.services.shops import get_or_create_shop
-    from kefu.web.auth import create_user
 
     with store.session() as s:
-        create_user(s, *OWNER, role="owner", display_name="店主")
         shop_id = get_or_create_shop(s, "浏览器退货店").id
         seed_signed_orders(s, shop_id, dress_title="伴娘服连衣裙", dress_extra={"returns_exempt": "made_to_order"},
                            orders=(("6001", "p-tee", 3), ("6002", "p-dress", 2), ("6003", "p-tee", 11)))
@@ -24,7 +20,7 @@ def _seed(store) -> None:
 
 @pytest.fixture(scope="module")
 def returns_workbench(tmp_path_factory, seeded_workbench):
-    with seeded_workbench(tmp_path_factory.mktemp('returns') / 'kefu.db', seed=_seed, owner=None) as url:
+    with seeded_workbench(tmp_path_factory.mktemp('returns') / 'kefu.db', seed=_seed) as url:
         yield url
 
 
@@ -38,15 +34,12 @@ def _enter(page, base: str, order_no: str, reason: str) -> None:
 
 
 @pytest.mark.browser
-def test_three_returns_decided_by_their_rules(page, returns_workbench, shoot):
+def test_three_returns_decided_by_their_rules(page, returns_workbench, sign_in, shoot):
     base = returns_workbench
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.goto(base + "/login?next=/returns")
-    page.fill("#username", OWNER[0])
-    page.fill("#password", OWNER[1])
-    page.click("button[type=submit]")
+    sign_in(page, base)
     expect(page.locator("#current-user")).to_have_text("店主")
 
     # 1. Inside the window: accepted pending the clothing checklist, the buyer pays the return postage.

@@ -10,37 +10,30 @@ from playwright.sync_api import expect
 
 from stock_seed import BLACK_M, WHITE_M, add_order, seed_catalogue
 
-OWNER = ("stockboss", "browser-stock-pass")
-
 
 @pytest.fixture(scope="module")
 def stock_workbench(tmp_path_factory, seeded_workbench):
     """A running workbench whose shop has a paid order short of black M (white M and white L are in stock)."""
     from kefu.services.shops import get_or_create_shop
-    from kefu.web.auth import create_user
 
     def seed(store) -> None:
         now = datetime.now(UTC)
         with store.session() as session:
-            create_user(session, *OWNER, role="owner", display_name="店主")
             shop_id = get_or_create_shop(session, "缺货演示店").id
             seed_catalogue(session, shop_id, white_m=5)
             add_order(session, shop_id, "7001", [(WHITE_M, 1)], paid_at=now - timedelta(hours=4), buyer="先付款的买家")
             add_order(session, shop_id, "7002", [(BLACK_M, 1)], paid_at=now - timedelta(hours=2), buyer="缺货的买家")
 
-    with seeded_workbench(tmp_path_factory.mktemp('stock-browser') / 'kefu.db', seed=seed, owner=None) as url:
+    with seeded_workbench(tmp_path_factory.mktemp('stock-browser') / 'kefu.db', seed=seed) as url:
         yield url
 
 
 @pytest.mark.browser
-def test_an_agent_substitutes_a_missing_item_and_the_pick_list_follows(page, stock_workbench, shoot):
+def test_an_agent_substitutes_a_missing_item_and_the_pick_list_follows(page, stock_workbench, sign_in, shoot):
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.goto(stock_workbench + "/login")
-    page.fill("#username", OWNER[0])
-    page.fill("#password", OWNER[1])
-    page.click("button[type=submit]")
+    sign_in(page, stock_workbench)
     expect(page.locator("#current-user")).to_have_text("店主")
 
     # The stock page: black M is out; the check finds the short order (the earlier order is served first).
