@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from kefu.domain.clock_text import read_moment
+
 
 class CellError(ValueError):
     """A cell that cannot be read as the field it belongs to."""
@@ -100,15 +102,9 @@ def parse_local_time(text: str, field: str) -> datetime | None:
     """An export time (`yyyy-MM-dd HH:mm:ss`, slashes, or an Excel serial number) as a naive local datetime."""
     if not text:
         return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
+    written = read_moment(text, _DATE_FORMATS)
+    if written is not None:
+        return written
     try:
         serial = float(text)
     except ValueError:
