@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import statistics
@@ -393,10 +394,13 @@ def run_load(port: int, args: argparse.Namespace) -> dict:
         command = [sys.executable, str(Path(__file__).resolve()), "--generate", "--port", str(port), "--duration",
                    str(args.duration), "--concurrency", str(args.concurrency), "--shipments", str(args.shipments),
                    "--out", str(out)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=args.duration + 120)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise SystemExit(f"load generator failed:\n{done.stderr[-3000:]}")
-        return json.loads(out.read_text())
+        return {**json.loads(out.read_text()),
+                "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -460,7 +464,7 @@ def main() -> None:
     print(f"stored events {events:,} vs acknowledged pushes {acknowledged:,}: {'equal' if events == acknowledged else 'DIFFERENT'}")
     print(f"ratio HTTP / baseline: {rate / base_rate:.2f}x")
     print(f"CPU per push: server {server_cpu / max(sent, 1) * 1000:.2f} ms (uvicorn and its workers), PostgreSQL "
-          f"{pg_cpu / max(sent, 1) * 1000:.2f} ms (the app's backends); load average {os.getloadavg()[0]:.1f} on "
+          f"{pg_cpu / max(sent, 1) * 1000:.2f} ms (the app's backends), load generator {load['cpu'] / max(sent, 1) * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores (other work on the machine competes for the same CPUs)")
     print(f"transactions: {committed:,} ({sent / max(committed, 1):.1f} pushes per commit)")
     met = rate >= GOAL_PUSHES_PER_SECOND and p99 < GOAL_P99_MS

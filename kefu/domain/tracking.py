@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -142,7 +143,7 @@ class TrackingEvent:
         object.__setattr__(self, "at", self.at.astimezone(UTC))
         object.__setattr__(self, "description", redact_phones(self.description) or "")
 
-    @property
+    @cached_property  # computed once per line: a remembered line (kefu.ingest.kuaidi100) comes back in later pushes
     def dedupe_key(self) -> str:
         """The same for every push of this line: carrier, waybill, time to the second and the description, loosely."""
         parts = (

@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from kefu.domain.privacy import redact_phones
@@ -28,6 +29,8 @@ ACK = {"result": True, "returnCode": "200", "message": "成功"}
 # verifies this for shunfeng; Kuaidi100's docs say the same of 顺丰快运 and 丰网.
 PHONE_REQUIRED = frozenset({"shunfeng", "shunfengkuaiyun", "fengwang"})
 MAX_NUMBER_LENGTH = 32
+TRACK_LINE_FIELDS = ("ftime", "time", "context", "statusCode", "status", "areaName", "areaCode")  # what a line is read from
+TRACK_LINES_REMEMBERED = 32768  # lines read before, per process: each push re-sends the parcel's whole track
 RESULT_V2 = "4"  # ask for the advanced state codes and area names on every push
 
 S = ParcelState
@@ -228,8 +231,26 @@ def _phone_digits(phone: str | None) -> str:
 
 
 def _event(carrier: str, number: str, item: Any, index: int) -> TrackingEvent:
+    """Track line `index` of a push; a line read before (every push re-sends the whole track) is not read again."""
     if not isinstance(item, dict):
         raise PushRejected(f"lastResult.data[{index}]", "is not an object")
+    key = (carrier, number, *map(item.get, TRACK_LINE_FIELDS))
+    try:
+        return _remembered_line(key)
+    except TypeError:  # a field holding a list or an object: read it as it is
+        return _read_line(carrier, number, item, index)
+    except PushRejected:  # said again with the line's place in the track
+        return _read_line(carrier, number, item, index)
+
+
+@lru_cache(maxsize=TRACK_LINES_REMEMBERED)
+def _remembered_line(key: tuple[Any, ...]) -> TrackingEvent:
+    """A track line from its carrier, waybill and fields (TRACK_LINE_FIELDS): the same fields read the same way."""
+    carrier, number, *values = key
+    return _read_line(carrier, number, dict(zip(TRACK_LINE_FIELDS, values)), 0)
+
+
+def _read_line(carrier: str, number: str, item: dict[str, Any], index: int) -> TrackingEvent:
     formatted = _text(item.get("ftime"))
     at = _first_time(formatted) if formatted else None
     if at is None:  # no usable ftime: the raw time, and a message naming what is wrong (rare; built only then)

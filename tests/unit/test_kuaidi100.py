@@ -334,3 +334,35 @@ def test_sf_phone_full_or_last_four(phone, sent):
 def test_subscribe_refuses_calls_kuaidi100_would_refuse(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         subscribe_request(*args, **kwargs)
+
+
+def _push_with(lines: list) -> str:
+    return json.dumps({"status": "polling", "lastResult": {"state": "0", "com": "zhongtong", "nu": "ZT0000000000042",
+                                                           "data": lines}}, ensure_ascii=False)
+
+
+def test_a_line_sent_again_in_a_later_push_reads_the_same():
+    first = {"context": "【杭州市】快件离开 杭州转运中心", "time": "2025-06-01 08:00:00", "ftime": "2025-06-01 08:00:00"}
+    newer = {"context": "【广州市】快件到达 广州转运中心", "time": "2025-06-02 09:30:00", "ftime": "2025-06-02 09:30:00"}
+    once = parse_push(_push_with([first])).events[0]
+    again = parse_push(_push_with([newer, first])).events
+    assert again[1] == once and again[1].dedupe_key == once.dedupe_key
+    assert again[0].at == datetime(2025, 6, 2, 1, 30, tzinfo=UTC) and again[0].dedupe_key != once.dedupe_key
+    other_waybill = json.loads(_push_with([first]))
+    other_waybill["lastResult"]["nu"] = "ZT0000000000043"
+    assert parse_push(json.dumps(other_waybill)).events[0].waybill_no == "ZT0000000000043"
+
+
+def test_a_bad_line_is_named_by_its_place_in_each_push():
+    bad = {"context": "派件中", "time": "yesterday", "ftime": "yesterday"}
+    good = {"context": "已揽收", "time": "2025-06-01 08:00:00", "ftime": "2025-06-01 08:00:00"}
+    with pytest.raises(PushRejected, match=r"data\[0\]\.ftime"):
+        parse_push(_push_with([bad]))
+    with pytest.raises(PushRejected, match=r"data\[2\]\.ftime"):
+        parse_push(_push_with([good, good, bad]))
+
+
+def test_a_line_with_an_object_in_a_field_is_still_read():
+    odd = {"context": "已揽收", "ftime": "2025-06-01 08:00:00", "areaName": {"province": "浙江"}}
+    (event,) = parse_push(_push_with([odd])).events
+    assert event.location == str({"province": "浙江"}) and event.description == "已揽收"
