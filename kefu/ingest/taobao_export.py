@@ -367,20 +367,37 @@ class ExportFile:
             self._prepare()
         return self._record(line_no, cells)
 
+    @property
+    def replaced_bytes(self) -> int:
+        """How many undecodable byte sequences this reader has kept as U+FFFD so far."""
+        return self._replaced[0]
+
+    def replaced_warning(self, count: int) -> str | None:
+        """The warning for `count` undecodable byte sequences in the file, or None when there were none."""
+        if not count:
+            return None
+        return f"{self.name}: {count} byte sequences are not valid {self.encoding}; they were kept as �"
+
     def note_replaced_bytes(self) -> None:
         """Say how many undecodable byte sequences were kept as U+FFFD, once the whole file has been read."""
-        if self._replaced[0]:
-            self.warnings.append(
-                f"{self.name}: {self._replaced[0]} byte sequences are not valid {self.encoding}; they were kept as �"
-            )
+        warning = self.replaced_warning(self._replaced[0])
+        if warning:
+            self.warnings.append(warning)
 
-    def text_chunks(self, chunk_bytes: int = CHUNK_BYTES) -> Iterator[TextChunk]:
-        """The CSV after its header, decoded in record-aligned chunks (the columnar reader's input)."""
+    def text_chunks(self, chunk_bytes: int = CHUNK_BYTES, *, start: int = 0,
+                    stop: int | None = None) -> Iterator[TextChunk]:
+        """The CSV after its header, decoded in record-aligned chunks (the columnar reader's input); from byte
+        `start` (> 0: a later part of the file, lines counted from 1 there) and up to a boundary at `stop` if one
+        is there (csv_chunks.text_chunks)."""
         if self._rows is not None:
             self._rows.close()  # the opening reader stops at the header; the chunks start afresh after it
+        self._replaced[0] = 0  # what the opening reader decoded ahead is decoded again, and counted once
         errors = _counting_errors(self._replaced)
-        return text_chunks(self.path, self.encoding or "utf-8-sig", errors, skip=self.header_line,
-                           chunk_bytes=chunk_bytes)
+        encoding = self.encoding or "utf-8-sig"
+        if start:  # mid-file: a U+FEFF there is text, not a byte-order mark
+            encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        return text_chunks(self.path, encoding, errors, skip=0 if start else self.header_line,
+                           chunk_bytes=chunk_bytes, start=start, stop=stop)
 
     @staticmethod
     def csv_rows(texts: Iterable[str], first_line: int) -> Iterator[tuple[int, list[str]]]:

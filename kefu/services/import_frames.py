@@ -98,24 +98,35 @@ def _chunk_batch(export: ExportFile, maker: RowMaker, chunk: TextChunk, cells: p
     return batch
 
 
-def column_batches(export: ExportFile, maker: RowMaker, chunk_bytes: int = CHUNK_BYTES) -> Iterator[TableBatch]:
+def column_batches(export: ExportFile, maker: RowMaker, chunk_bytes: int = CHUNK_BYTES, *, start: int = 0,
+                   stop: int | None = None) -> Iterator[TableBatch]:
     """Every row of a CSV export as row batches (one per chunk); from the first chunk the columnar reader refuses,
-    the rest of the file goes through the record parser, exactly as row_batches reads it."""
+    the rest of the file goes through the record parser, exactly as row_batches reads it.
+
+    A part of the file (import_split) starts at byte `start` and ends at the record boundary at `stop` while every
+    chunk reads columnar; once the record parser has taken over it reads on to the end of the file, as one reader
+    would. The last batch says where it ended (next_line) and how many bytes it could not decode."""
     width = len(export.layout.header)
-    chunks = export.text_chunks(chunk_bytes)
+    chunks = export.text_chunks(chunk_bytes, start=start, stop=stop)
+    next_line = None
     for chunk in chunks:
+        if chunk.boundary:
+            next_line = chunk.first_line
+            break
         cells = raw_cells(chunk.text, width, chunk.first_line)
         if cells is None:
             read = [chunk.bytes_read]
-            rest = (c.text for c in _with_first(chunk, chunks, read))
+            rest = (c.text for c in _with_first(chunk, chunks, read))  # a boundary on the way has no text
             records = export.records(export.csv_rows(rest, chunk.first_line))
             for rows in record_batches(records, maker, export.kind, lambda: read[0], FALLBACK_ROWS):
                 yield from_rows(rows)
             break
         if cells.height:
             yield _chunk_batch(export, maker, chunk, cells)
-    export.note_replaced_bytes()
-    yield TableBatch(bytes_read=export.size, warnings=list(export.warnings))
+    if not start and stop is None:
+        export.note_replaced_bytes()
+    yield TableBatch(bytes_read=export.size if next_line is None else stop or 0, warnings=list(export.warnings),
+                     next_line=next_line, replaced=export.replaced_bytes)
 
 
 def _with_first(first: TextChunk, rest: Iterator[TextChunk], read: list[int]) -> Iterator[TextChunk]:

@@ -27,7 +27,8 @@ from kefu.services.import_rows import (
 )
 from kefu.services.import_products_link import ProductIndex
 from kefu.services.import_sql import LINE_UPDATABLE, ORDER_UPDATABLE, Sql, rank_sql
-from kefu.services.import_stage import STAGE, Stage, StageFolder, plain_indexes_rebuilt
+from kefu.services.import_split import SPLIT_PARTS, SplitReader, split_at
+from kefu.services.import_stage import STAGE, Stage, StageFolder, plain_indexes_rebuilt, stage_schema
 from kefu.services.import_tables import PRODUCT_KEY, TableBatch
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, BackgroundReader, read_batches
 from kefu.services.lifecycle import after_import as lifecycle_after_import
@@ -86,14 +87,30 @@ class _FileImporter:
         self.rejections: list[tuple] = []
         self.affected = 0
         self.products: ProductIndex | None = None
+        self.stages = stages
         self.stage_path = stages.new_path() if stages is not None else None
-        self.reader: BackgroundReader | None = None
+        self.reader: BackgroundReader | SplitReader | None = None
         self.after_read: Callable[[], None] | None = None  # called once this file's rows are all staged
 
-    def start(self) -> None:
-        """Start reading a large CSV in a second process now, so it runs while earlier files are written."""
-        if self.export.encoding != "xlsx" and self.export.size >= PARALLEL_FROM_BYTES:
+    def start(self, parts: int = 1) -> None:
+        """Start reading a large CSV in a second process now, so it runs while earlier files are written; with
+        `parts` > 1 (nothing else is using the cores), a very large order report is read by that many processes."""
+        if self.export.encoding == "xlsx" or self.export.size < PARALLEL_FROM_BYTES:
+            return
+        points = split_at(self.export, parts) if self.stages is not None and self.export.kind == ORDERS else []
+        if points:
+            assert self.stages is not None and self.stage_path is not None
+            paths = [self.stage_path, *(self.stages.new_path() for _ in points)]
+            self.reader = SplitReader.start(self.export, self.maker, self.started, paths, points)
+        else:
             self.reader = BackgroundReader(self.export, self.maker, self.started, self.stage_path)
+
+    def _stage_paths(self) -> list[Path]:
+        """The stage files holding this file's rows (one per part read; dropped parts left out)."""
+        if isinstance(self.reader, SplitReader):
+            return self.reader.stage_paths[:self.reader.used]
+        assert self.stage_path is not None
+        return [self.stage_path]
 
     def stop(self) -> None:
         if self.reader is not None:
@@ -191,14 +208,16 @@ class _FileImporter:
             pass
         if self.after_read is not None:
             self.after_read()
-        assert self.stage_path is not None
+        paths = self._stage_paths()
         read = time.perf_counter()
         log.info("%s: read and staged in %.1f s", self.result.file_name, read - self.clock)
-        with _bulk_transaction(self.store, attach=self.stage_path) as conn:
-            staged = set(conn.exec_driver_sql(f"SELECT name FROM {STAGE}.sqlite_master WHERE type = 'table'").scalars())
+        with _bulk_transaction(self.store, attach=paths) as conn:
+            schemas = [stage_schema(part) for part in range(len(paths))]
+            staged = {schema: set(conn.exec_driver_sql(
+                f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'").scalars()) for schema in schemas}
             before = self._count(conn)
-            if self.lines:
-                if "order_lines" in staged:
+            if self.lines:  # lines are read in one part (their product references count from the file's start)
+                if "order_lines" in staged[STAGE]:
                     self._link_staged_products(conn)
                     with plain_indexes_rebuilt(conn, "order_lines", f"{STAGE}.order_lines"):
                         conn.exec_driver_sql(self.sql.staged_by_id("order_lines"))
@@ -208,10 +227,12 @@ class _FileImporter:
                 for table, sql, columns in (("customers", self._customer_sql, CUSTOMER_COLUMNS),
                                             ("orders", self._order_sql, ORDER_COLUMNS),
                                             ("shipments", self._shipment_sql, SHIPMENT_COLUMNS)):
-                    if table in staged:
-                        with plain_indexes_rebuilt(conn, table, f"{STAGE}.{table}"):
-                            conn.exec_driver_sql(self.sql.staged_by_id(table))
-                            changed = self._execute(conn, sql(self.sql.staged(table, columns)))
+                    holding = [schema for schema in schemas if table in staged[schema]]
+                    if holding:
+                        schema = _parts_joined(conn, table, holding)
+                        with plain_indexes_rebuilt(conn, table, f"{schema}.{table}"):
+                            conn.exec_driver_sql(self.sql.staged_by_id(table, schema))
+                            changed = self._execute(conn, sql(self.sql.staged(table, columns, schema)))
                         self.affected += changed if table == "orders" else 0
                         log.info("%s: %s written in %.1f s", self.result.file_name, table, time.perf_counter() - read)
             self._finish(conn, before)
@@ -270,6 +291,24 @@ class _FileImporter:
         )
 
 
+def _parts_joined(conn: Connection, table: str, schemas: list[str]) -> str:
+    """The stages of a file read in parts joined into the first one's table, in file order (appended rows take the
+    next rowids; before any index exists SQLite copies the records as they are), and that stage's schema."""
+    first, *later = schemas
+    names = _columns(conn, first, table)
+    for schema in later:
+        if _columns(conn, schema, table) == names:  # always, as every batch has the table's columns in order
+            conn.exec_driver_sql(f"INSERT INTO {first}.{table} SELECT * FROM {schema}.{table}")
+        else:
+            listed = ", ".join(names)
+            conn.exec_driver_sql(f"INSERT INTO {first}.{table} ({listed}) SELECT {listed} FROM {schema}.{table}")
+    return first
+
+
+def _columns(conn: Connection, schema: str, table: str) -> list[str]:
+    return [row[1] for row in conn.exec_driver_sql(f'PRAGMA {schema}.table_info("{table}")')]
+
+
 _STAGED_LINES = (
     "SELECT " + ", ".join("p.product_id" if c == "product_id" else f"l.{c}" for c in LINE_COLUMNS)
     + f" FROM {STAGE}.order_lines AS l LEFT JOIN {STAGE}.product_ids AS p ON p.ref = l.product_ref"
@@ -325,7 +364,7 @@ def _score_recent_buyers(conn: Connection, shop_id: str) -> None:
 
 
 @contextmanager
-def _bulk_transaction(store: Store, attach: Path | None = None) -> Iterator[Connection]:
+def _bulk_transaction(store: Store, attach: Sequence[Path] = ()) -> Iterator[Connection]:
     """One transaction for a whole file. On SQLite: a big page cache, per-row foreign-key lookups switched off
     for its length (the importer writes parents first and adds orders for orphan lines before it commits), and the
     staged rows attached as schema `stage`."""
@@ -334,16 +373,16 @@ def _bulk_transaction(store: Store, attach: Path | None = None) -> Iterator[Conn
         if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # for the index inserts, whatever the file size
-            if attach is not None:
-                conn.exec_driver_sql(f"ATTACH DATABASE ? AS {STAGE}", (str(attach),))
+            for part, path in enumerate(attach):
+                conn.exec_driver_sql(f"ATTACH DATABASE ? AS {stage_schema(part)}", (str(path),))
             conn.commit()
         try:
             with conn.begin():
                 yield conn
         finally:
             if sqlite:
-                if attach is not None:
-                    conn.exec_driver_sql(f"DETACH DATABASE {STAGE}")
+                for part in range(len(attach)):
+                    conn.exec_driver_sql(f"DETACH DATABASE {stage_schema(part)}")
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
                 conn.commit()
@@ -428,7 +467,7 @@ def import_taobao_files(
                 for current, following in zip(live, live[1:]):
                     current.after_read = following.start
                 if live:
-                    live[0].start()
+                    live[0].start(SPLIT_PARTS)
             else:  # PostgreSQL writes while it reads: every large file starts reading now
                 for importer in live:
                     importer.start()

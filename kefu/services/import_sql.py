@@ -44,16 +44,16 @@ class Sql:
         return f"({new} IS NOT NULL AND {new} IS DISTINCT FROM {old})"
 
     @staticmethod
-    def staged(table: str, columns: Sequence[str]) -> str:
+    def staged(table: str, columns: Sequence[str], schema: str = STAGE) -> str:
         """Every row of a staged table by id, a key read twice in the order it was loaded (so it ends as the
         file's last row for it). Walking the stage's id index (staged_by_id) makes the store's key inserts
         sequential. WHERE true: SQLite's parser needs it before ON CONFLICT."""
-        return f"SELECT {', '.join(columns)} FROM {STAGE}.{table} WHERE true ORDER BY id, rowid"
+        return f"SELECT {', '.join(columns)} FROM {schema}.{table} WHERE true ORDER BY id, rowid"
 
     @staticmethod
-    def staged_by_id(table: str) -> str:
+    def staged_by_id(table: str, schema: str = STAGE) -> str:
         """An index on a staged table's id: sorting the keys alone is far cheaper than sorting whole rows."""
-        return f"CREATE INDEX IF NOT EXISTS {STAGE}.{table}_by_id ON {table} (id)"
+        return f"CREATE INDEX IF NOT EXISTS {schema}.{table}_by_id ON {table} (id)"
 
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
                where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:

@@ -18,8 +18,13 @@ from sqlalchemy import Connection
 
 import polars as pl
 
-STAGE = "stage"  # the schema name the scratch file is attached under
+STAGE = "stage"  # the schema name the scratch file is attached under (stage2, stage3… for a file read in parts)
 REBUILD_FROM_ROWS = 20_000  # smaller loads go into the indexes as they are
+
+
+def stage_schema(part: int) -> str:
+    """The schema the stage of a file's part (0, 1, …) is attached under."""
+    return STAGE if part == 0 else f"{STAGE}{part + 1}"
 
 
 class Stage:

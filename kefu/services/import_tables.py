@@ -55,6 +55,10 @@ class TableBatch:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     bytes_read: int = 0
     warnings: list[str] = field(default_factory=list)
+    # On the last batch of a part of a file (import_split): the line the next part starts on when this part ended
+    # at its boundary (None: it read on to the end of the file), and how many bytes it could not decode.
+    next_line: int | None = None
+    replaced: int = 0
 
     def add(self, table: str, frame: pl.DataFrame) -> None:
         """Append rows to a table (columns in the table's order, cast to its types)."""

@@ -29,13 +29,15 @@ class ReaderFailed(RuntimeError):
     """The background reader stopped with an error (its message says why)."""
 
 
-def read_batches(export: ExportFile, maker: RowMaker, stage: Stage | None) -> Iterator[TableBatch]:
+def read_batches(export: ExportFile, maker: RowMaker, stage: Stage | None, start: int = 0,
+                 stop: int | None = None) -> Iterator[TableBatch]:
     """The export's batches with lines referring to their distinct products; with a stage, the tables are loaded
-    into it and the batches come back without them."""
+    into it and the batches come back without them. A CSV may be read in part, from byte `start` to a record
+    boundary at `stop` (import_split)."""
     if export.encoding == "xlsx":
         batches = (from_rows(b) for b in row_batches(export, maker, ROW_BATCH))
     else:
-        batches = column_batches(export, maker)
+        batches = column_batches(export, maker, start=start, stop=stop)
     refs = ProductRefs()
     for batch in batches:
         refs.assign(batch)
@@ -49,11 +51,12 @@ def read_batches(export: ExportFile, maker: RowMaker, stage: Stage | None) -> It
 class BackgroundReader:
     """A child process reading one export (and staging it, given a stage path), started at once."""
 
-    def __init__(self, export: ExportFile, maker: RowMaker, now: datetime, stage_path: Path | None):
+    def __init__(self, export: ExportFile, maker: RowMaker, now: datetime, stage_path: Path | None,
+                 start: int = 0, stop: int | None = None):
         self.name = export.name
         job = {"path": str(export.path), "name": export.name, "timezone": export.zone.key, "shop_id": maker.shop_id,
                "sqlite": maker.sqlite, "now": now.isoformat(), "stubs": maker.stub_orders,
-               "stage": str(stage_path) if stage_path else None}
+               "stage": str(stage_path) if stage_path else None, "start": start, "stop": stop}
         self.child = subprocess.Popen([sys.executable, "-m", __name__, json.dumps(job)], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE)
 
@@ -96,7 +99,7 @@ def _produce(job: dict) -> None:
         maker = RowMaker(job["shop_id"], sqlite=job["sqlite"], now=datetime.fromisoformat(job["now"]),
                          stub_orders=job["stubs"])
         stage = Stage(Path(job["stage"])) if job["stage"] else None
-        for batch in read_batches(export, maker, stage):
+        for batch in read_batches(export, maker, stage, job["start"], job["stop"]):
             pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
         if stage is not None:
             stage.close()
