@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Connection, Select, bindparam, case, func, null, select, union_all, update
+from sqlalchemy import CompoundSelect, Connection, Engine, Select, bindparam, case, func, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from kefu.domain.tracking import ParcelState, PushRejected, TrackingUpdate
 from kefu.services import tracking as tr
 from kefu.services.parcel_moves import OrderRow, ParcelRow, advance_parcel, follow_order
 from kefu.store.bulk import RowWrites, among
+from kefu.store.database import Store
+from kefu.store.driver_sql import as_utc, driver_rows, json_keys
 from kefu.store.tables import Order, Shipment, TrackingEventRow, WebhookDelivery
+from kefu.store.types import UTCDateTime
 
 S = ParcelState
 SHIPMENTS, ORDERS, EVENTS, DELIVERIES = Shipment.__table__, Order.__table__, TrackingEventRow.__table__, WebhookDelivery.__table__
@@ -99,16 +103,36 @@ def land_batch(conn: Connection, source: str, pushes: Sequence[tr.IncomingPush],
 
 @dataclass(frozen=True)
 class Reads:
-    """The batch's three reads, built once per dialect (a statement built per batch cost more than running it)."""
+    """The batch's reads, built once per dialect (a statement built per batch cost more than running it); on PostgreSQL
+    also as text run on the driver's cursor (kefu.store.driver_sql: SQLAlchemy's walk of these selects cost more
+    CPU than the lookups)."""
 
     known: CompoundSelect[Any]  # deliveries and kept updates with their status, events already stored (status NULL)
     parcels: Select[Any]
+    known_sql: str | None = None
+    parcels_sql: str | None = None
+
+
+_PARCEL_TIMES = tuple(i for i, name in enumerate(PARCEL_COLUMNS) if isinstance(SHIPMENTS.c[name].type, UTCDateTime))
+
+
+def _postgres_sql() -> tuple[str, str]:
+    """(known, parcels) as text for the driver: the same selects, keys bound as JSON arrays."""
+    known = (f"SELECT id, status FROM {DELIVERIES.name} WHERE id = ANY({json_keys('deliveries')}) "
+             f"UNION ALL SELECT id, NULL FROM {EVENTS.name} WHERE id = ANY({json_keys('events')})")
+    columns = ", ".join(f's."{name}"' for name in PARCEL_COLUMNS)
+    parcels = (f"SELECT {columns}, o.id, o.platform, o.status, o.shipped_at, o.receiver_province "
+               f"FROM {SHIPMENTS.name} AS s LEFT OUTER JOIN {ORDERS.name} AS o ON o.id = s.order_id "
+               f"WHERE s.waybill_no = ANY({json_keys('waybills')}) ORDER BY s.id FOR UPDATE OF s")
+    return known, parcels
 
 
 @lru_cache(maxsize=4)
 def _reads_for(dialect: str) -> Reads:
     arrays = dialect == "postgresql"
+    known_sql, parcels_sql = _postgres_sql() if arrays else (None, None)
     return Reads(
+        known_sql=known_sql, parcels_sql=parcels_sql,
         known=union_all(
             select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "deliveries", postgresql_array=arrays)),
             select(EVENTS.c.id, null()).where(among(EVENTS.c.id, "events", postgresql_array=arrays))),
@@ -120,11 +144,20 @@ def _reads_for(dialect: str) -> Reads:
     )
 
 
+BATCH_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
+
+
+def batch_engine(store: Store) -> Engine:
+    """An engine whose connections are set up for push batches (BATCH_SETTINGS from the start: no statement per batch)."""
+    return store.tuned_engine(BATCH_SETTINGS)
+
+
 def _reads(conn: Connection) -> Reads:
     """The reads for this connection's dialect. On PostgreSQL the batch's statements are planned once per connection
     (a custom plan per batch size cost more than the lookups) and as key lookups: a plan made while a table was small
-    would otherwise scan it whole, and be kept as it grows. Both settings end with the transaction."""
-    if conn.dialect.name == "postgresql":
+    would otherwise scan it whole, and be kept as it grows. A connection of batch_engine has both settings already;
+    on any other they are set for this transaction only."""
+    if conn.dialect.name == "postgresql" and conn.info.get("settings") != BATCH_SETTINGS:
         conn.exec_driver_sql("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
                              "set_config('enable_seqscan', 'off', true)")
     return _reads_for(conn.dialect.name)
@@ -137,17 +170,18 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
     parcels: dict[str, list[ParcelRow]] = {}
     orders: dict[str, OrderRow] = {}
     if waybills:
-        width = len(PARCEL_COLUMNS)
-        for row in conn.execute(reads.parcels, {"waybills": waybills}):
-            parcel = ParcelRow(*row[:width])
+        for parcel, order in _parcel_rows(conn, reads, waybills):
             parcels.setdefault(parcel.waybill_no, []).append(parcel)
-            if row.o_id is not None and row.o_id not in orders:
-                orders[row.o_id] = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province)
+            if order is not None and order.id not in orders:
+                orders[order.id] = order
     event_keys = {id(u): [e.dedupe_key for e in u.events] for u in updates}
     parcel_key_of = {id(u): tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
     parcel_keys = set(parcel_key_of.values())
-    known = dict(conn.execute(reads.known, {"deliveries": sorted(set(keys) | parcel_keys),
-                                            "events": sorted({k for ks in event_keys.values() for k in ks})}).all())
+    deliveries, events = sorted(set(keys) | parcel_keys), sorted({k for ks in event_keys.values() for k in ks})
+    if reads.known_sql is not None:
+        known = dict(driver_rows(conn, reads.known_sql, {"deliveries": json.dumps(deliveries), "events": json.dumps(events)}))
+    else:
+        known = dict(conn.execute(reads.known, {"deliveries": deliveries, "events": events}).all())
     recorded = {key: status for key, status in known.items() if status is not None}
     batch = Batch(conn, recorded, parcels, orders, {key for key, status in known.items() if status is None}, event_keys,
                   parcel_key_of,
@@ -155,6 +189,22 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
                   {o.id: (o.status, o.shipped_at) for o in orders.values()})
     batch.replays = {k: False for k in parcel_keys if recorded.get(k) == tr.UNMATCHED}
     return batch
+
+
+def _parcel_rows(conn: Connection, reads: Reads, waybills: list[str]) -> Iterator[tuple[ParcelRow, OrderRow | None]]:
+    """Each parcel with one of these waybills (by id), with its order when it has one."""
+    width = len(PARCEL_COLUMNS)
+    if reads.parcels_sql is None:
+        for row in conn.execute(reads.parcels, {"waybills": waybills}):
+            order = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province) if row.o_id else None
+            yield ParcelRow(*row[:width]), order
+        return
+    for row in driver_rows(conn, reads.parcels_sql, {"waybills": json.dumps(waybills)}):
+        values = list(row[:width])
+        for index in _PARCEL_TIMES:
+            values[index] = as_utc(values[index])
+        o_id, platform, status, shipped_at, province = row[width:]
+        yield ParcelRow(*values), (OrderRow(o_id, platform, status, as_utc(shipped_at), province) if o_id else None)
 
 
 def _apply(batch: Batch, update: TrackingUpdate, *, source: str, now: datetime,

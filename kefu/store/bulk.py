@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from kefu.store.driver_sql import driver_execute
 from kefu.store.types import UTCDateTime
 
 Row = dict[str, Any]
@@ -65,7 +66,7 @@ class RowWrites:
         shapes = tuple((kind, table, tuple(rows[0]), option) for kind, table, rows, option in self._writes)
         params = {f"p{n}": _records(conn, table, names, rows)
                   for n, ((_, table, names, _), (_, _, rows, _)) in enumerate(zip(shapes, self._writes))}
-        conn.exec_driver_sql(_statement(shapes), params)
+        driver_execute(conn, _statement(shapes), params)  # no SQLAlchemy statement handling: see driver_sql
 
 
 def _executemany(conn: Connection, kind: str, table: Table, rows: Sequence[Row], option: str | bool) -> None:

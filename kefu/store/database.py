@@ -74,6 +74,7 @@ class Store:
         if auto_migrate:
             migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._tuned: dict[tuple[tuple[str, str], ...], Engine] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,7 +91,25 @@ class Store:
                 session.rollback()
                 raise
 
+    def tuned_engine(self, settings: dict[str, str], *, connections: int = 1) -> Engine:
+        """A small engine of its own whose PostgreSQL connections start with these settings (e.g. planner settings for
+        one kind of work), so they never leak into the shared pool; its connections' `info["settings"]` holds them.
+        On SQLite (no such settings, one writer anyway) it is the store's engine."""
+        if self.is_sqlite:
+            return self.engine
+        key = tuple(sorted(settings.items()))
+        engine = self._tuned.get(key)
+        if engine is None:
+            options = " ".join(f"-c {name}={value}" for name, value in key)
+            engine = create_engine(self.url, pool_pre_ping=True, pool_size=connections, max_overflow=0,
+                                   connect_args={"options": options})
+            event.listen(engine, "connect", lambda _dbapi, record: record.info.__setitem__("settings", dict(key)))
+            self._tuned[key] = engine
+        return engine
+
     def dispose(self) -> None:
+        for engine in self._tuned.values():
+            engine.dispose()
         self.engine.dispose()
 
 

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from kefu.services.tracking import IncomingPush, PushOutcome, receive_pushes
+from kefu.services.tracking_batch import batch_engine
 from kefu.store.database import Store
 
 MAX_BATCH = 256  # deliveries written in one transaction at most
 GATHER_SECONDS = 0.005  # at most this long spent letting a batch fill up
-QUIET_TURNS = 6  # event-loop turns without a new push before the batch goes (each turn costs microseconds)
+QUIET_TURNS = 2  # event-loop turns without a new push before the batch goes (each turn costs microseconds)
 
 
 class PushBatcher:
@@ -84,7 +85,7 @@ class PushBatcher:
     def _write(self, pushes: Sequence[IncomingPush]) -> list[PushOutcome]:
         """In the writer thread: one batch, on the connection kept while pushes keep coming (no check-out per batch)."""
         if self._connection is None or self._connection.closed or self._connection.invalidated:
-            self._connection = self.store.engine.connect()
+            self._connection = batch_engine(self.store).connect()
         try:
             return receive_pushes(self.store, source=self.source, pushes=pushes, now=self.clock(), connection=self._connection)
         except Exception:
