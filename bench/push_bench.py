@@ -262,10 +262,10 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("the server did not start in 60 s")
 
 
-def process_tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its children (uvicorn's workers), from /proc."""
+def process_tree_cpu(root: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by a process and its children (uvicorn's workers), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    user = system = 0.0
     pids, seen = [root], set()
     while pids:
         pid = pids.pop()
@@ -274,13 +274,13 @@ def process_tree_cpu(root: int) -> float:
         seen.add(pid)
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            user, system = user + int(fields[11]) / ticks, system + int(fields[12]) / ticks  # utime, stime
             for task in Path(f"/proc/{pid}/task").iterdir():
                 children = (task / "children").read_text().split()
                 pids.extend(int(c) for c in children)
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return user, system
 
 
 def _pid_cpu(pid: int) -> float:
@@ -439,7 +439,9 @@ def main() -> None:
     try:
         server_cpu, committed = process_tree_cpu(server.pid), commits(args.db)
         load = run_load(port, args)
-        server_cpu, committed = process_tree_cpu(server.pid) - server_cpu, commits(args.db) - committed
+        server_after = process_tree_cpu(server.pid)
+        server_user, server_system = (after - before for after, before in zip(server_after, server_cpu))
+        server_cpu, committed = server_user + server_system, commits(args.db) - committed
         # The app's pooled connections outlive the run: their backends' CPU is the database's share of the work
         # (a backend that started during the run counts from zero, which is what it used).
         pg_cpu = sum(postgres_cpu(postgres_backends(args.db)).values())
@@ -463,7 +465,8 @@ def main() -> None:
           f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
     print(f"stored events {events:,} vs acknowledged pushes {acknowledged:,}: {'equal' if events == acknowledged else 'DIFFERENT'}")
     print(f"ratio HTTP / baseline: {rate / base_rate:.2f}x")
-    print(f"CPU per push: server {server_cpu / max(sent, 1) * 1000:.2f} ms (uvicorn and its workers), PostgreSQL "
+    print(f"CPU per push: server {server_cpu / max(sent, 1) * 1000:.2f} ms (uvicorn and its workers; "
+          f"{server_system / max(server_cpu, 1e-9):.0%} of it in the kernel), PostgreSQL "
           f"{pg_cpu / max(sent, 1) * 1000:.2f} ms (the app's backends), load generator {load['cpu'] / max(sent, 1) * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} cores (other work on the machine competes for the same CPUs)")
     print(f"transactions: {committed:,} ({sent / max(committed, 1):.1f} pushes per commit)")
