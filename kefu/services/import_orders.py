@@ -12,6 +12,7 @@ from typing import Callable, Iterator, Sequence
 
 import polars as pl
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from kefu.config import shop_rules
 from kefu.domain.privacy import redact_phones
@@ -30,6 +31,7 @@ from kefu.services.import_sql import LINE_UPDATABLE, ORDER_UPDATABLE, Sql, rank_
 from kefu.services.import_split import SPLIT_PARTS, SplitReader, split_at
 from kefu.services.import_stage import STAGE, Stage, StageFolder, plain_indexes_rebuilt, stage_schema
 from kefu.services.import_tables import PRODUCT_KEY, TableBatch
+from kefu.services.import_wal import Checkpointer, autocheckpoint_off
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, BackgroundReader, read_batches
 from kefu.services.lifecycle import after_import as lifecycle_after_import
 from kefu.services.requirements import after_import as read_buyer_requirements
@@ -237,6 +239,8 @@ class _FileImporter:
                         log.info("%s: %s written in %.1f s", self.result.file_name, table, time.perf_counter() - read)
             self._finish(conn, before)
         log.info("%s: written and committed in %.1f s", self.result.file_name, time.perf_counter() - read)
+        if self.stages is not None:
+            self.stages.discard(paths)
 
     def _link_staged_products(self, conn: Connection) -> None:
         """Each distinct staged item matched to a product (or a new one), as the stage's product_ids table."""
@@ -354,8 +358,6 @@ def _after_import(conn: Connection, shop_id: str) -> None:
 
 def _score_recent_buyers(conn: Connection, shop_id: str) -> None:
     """差评师 risk for the buyers of recent orders (services.extortion_risk), in the import's transaction."""
-    from sqlalchemy.orm import Session
-
     from kefu.services.extortion_risk import assess_new_orders
 
     with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
@@ -373,6 +375,8 @@ def _bulk_transaction(store: Store, attach: Sequence[Path] = ()) -> Iterator[Con
         if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # for the index inserts, whatever the file size
+            pages = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # the import's Checkpointer copies it afterwards
             for part, path in enumerate(attach):
                 conn.exec_driver_sql(f"ATTACH DATABASE ? AS {stage_schema(part)}", (str(path),))
             conn.commit()
@@ -385,6 +389,7 @@ def _bulk_transaction(store: Store, attach: Sequence[Path] = ()) -> Iterator[Con
                     conn.exec_driver_sql(f"DETACH DATABASE {stage_schema(part)}")
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
                 conn.commit()
 
 
@@ -397,7 +402,7 @@ def _start_run(store: Store, shop_id: str | None, kind: str | None, name: str, c
 
 
 def _finish_run(store: Store, result: FileImportResult) -> None:
-    with store.session() as session:
+    with store.engine.connect() as conn, autocheckpoint_off(conn), Session(bind=conn) as session:
         run = session.get(ImportRun, result.run_id)
         run.finished_at = datetime.now(timezone.utc)
         run.status = "failed" if result.error else "done"
@@ -408,6 +413,7 @@ def _finish_run(store: Store, result: FileImportResult) -> None:
         run.rows_updated = result.rows_updated
         run.rows_rejected = result.rows_rejected
         run.error = result.error
+        session.commit()
 
 
 def _shop_for(store: Store, shop_name: str | None) -> Shop:
@@ -446,6 +452,7 @@ def import_taobao_files(
     zone = shop_rules(shop.settings)["timezone"]
     results: list[FileImportResult] = []
     touched = False
+    checkpoints = Checkpointer(store)  # on SQLite: each file's pages reach the database file while the next is written
     with StageFolder() if store.is_sqlite else nullcontext() as stages:
         importers: list[_FileImporter | None] = []
         for name, export, error in opened:
@@ -481,15 +488,21 @@ def import_taobao_files(
                         result.error = (f"{result.file_name}: import failed and nothing from this file was stored "
                                         f"({exc})")
                         result.rows_landed = result.rows_new = result.rows_updated = 0
+                    checkpoints.kick()
                 _finish_run(store, result)
         finally:
             for importer in importers:
                 if importer is not None:
                     importer.stop()
-    if touched:
-        with store.engine.begin() as conn:
-            _after_import(conn, shop.id)
-        _replay_parcel_pushes(store, shop.id)
+        try:  # inside the stage folder's block: its files are deleted in the background meanwhile
+            if touched:
+                with store.engine.connect() as conn, autocheckpoint_off(conn):
+                    with conn.begin():
+                        _after_import(conn, shop.id)
+                checkpoints.kick()
+                _replay_parcel_pushes(store, shop.id)
+        finally:
+            checkpoints.finish()
     return results
 
 

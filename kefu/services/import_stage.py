@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -65,15 +66,24 @@ class StageFolder:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="kefu-import-"))
         self.count = 0
+        self._removals: list[threading.Thread] = []
 
     def new_path(self) -> Path:
         self.count += 1
         return self.folder / f"stage-{self.count}.db"
 
+    def discard(self, paths: list[Path]) -> None:
+        """Delete written stages in the background (freeing a large file's blocks takes seconds of its own)."""
+        thread = threading.Thread(target=lambda: [path.unlink(missing_ok=True) for path in paths], daemon=True)
+        thread.start()
+        self._removals.append(thread)
+
     def __enter__(self) -> StageFolder:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        for thread in self._removals:
+            thread.join()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -113,3 +113,29 @@ class ProductRefs:
                                                  maintain_order="left").drop("item_id")
         if new:
             batch.tables["line_products"] = pl.DataFrame(new, schema=LINE_PRODUCTS, orient="row")
+
+
+class FirstCustomers:
+    """Drops the customer rows the upsert would ignore: it inserts a buyer's first row and afterwards only fills in a
+    missing province, so a buyer's rows after their first (and after their first with a province, when the first
+    had none) change nothing. Most rows of a large order report are repeat buyers: this keeps the stage small."""
+
+    def __init__(self) -> None:
+        self.has_province: dict[str, bool] = {}
+
+    def keep(self, batch: TableBatch) -> None:
+        customers = batch.tables.get("customers")
+        if customers is None:
+            return
+        seen, kept = self.has_province, []
+        for cid, province in zip(customers["id"].to_list(), customers["province"].is_not_null().to_list()):
+            before = seen.get(cid)
+            keep = before is None or (province and not before)
+            if keep:
+                seen[cid] = province
+            kept.append(keep)
+        customers = customers.filter(pl.Series(kept, dtype=pl.Boolean))
+        if customers.height:
+            batch.tables["customers"] = customers
+        else:
+            del batch.tables["customers"]

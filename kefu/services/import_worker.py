@@ -19,7 +19,7 @@ from kefu.ingest.taobao_export import ExportFile
 from kefu.services.import_frames import column_batches
 from kefu.services.import_rows import RowMaker, row_batches
 from kefu.services.import_stage import Stage
-from kefu.services.import_tables import ProductRefs, TableBatch, from_rows
+from kefu.services.import_tables import FirstCustomers, ProductRefs, TableBatch, from_rows
 
 PARALLEL_FROM_BYTES = 8 << 20  # smaller files are read inline: starting a process costs more than it saves
 ROW_BATCH = 2000  # records per batch when a file (xlsx) is read row by row
@@ -38,9 +38,10 @@ def read_batches(export: ExportFile, maker: RowMaker, stage: Stage | None, start
         batches = (from_rows(b) for b in row_batches(export, maker, ROW_BATCH))
     else:
         batches = column_batches(export, maker, start=start, stop=stop)
-    refs = ProductRefs()
+    refs, customers = ProductRefs(), FirstCustomers()
     for batch in batches:
         refs.assign(batch)
+        customers.keep(batch)
         if stage is not None:
             for table, frame in batch.tables.items():
                 stage.add(table, frame)
