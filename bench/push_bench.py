@@ -8,7 +8,7 @@ What it does, in one command:
      and writes one shop with N shipped orders and their parcels (mixed carriers).
   2. Baseline, measured in the same run: the same kind of pushes applied through the service function
      (`receive_push`, what the webhook calls) in this one process, one after another, on a second shop's parcels.
-  3. Starts the real workbench (`kefu.web.app.create_app` under uvicorn, --workers W) on 127.0.0.1 and, from a separate
+  3. Starts the real workbench as `kefu serve --workers W --no-access-log` does (uvicorn, kefu.web.app:app_from_env) on 127.0.0.1 and, from a separate
      load-generator process, sends correctly signed pushes (form `param` + `sign` = MD5(param + salt) in upper-case hex,
      to /webhooks/kuaidi100?shop=…) over keep-alive connections for --duration seconds. Each push carries a parcel's
      newest scan plus up to four earlier ones (as Kuaidi100 re-sends the track), so every push adds exactly one new
@@ -218,16 +218,6 @@ def baseline(store, count: int, parcels: int) -> tuple[float, int]:
 # ---- the server ----
 
 
-def app_factory():
-    """What each uvicorn worker calls: the real workbench on the benchmark's database (from the environment)."""
-    from kefu.config import Settings
-    from kefu.store.database import Store
-    from kefu.web.app import create_app
-
-    settings = Settings.from_env()
-    return create_app(Store(settings.database_url), settings)
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -237,7 +227,7 @@ def free_port() -> int:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "KEFU_DATABASE_URL": url, "KEFU_KUAIDI100_SALT": SALT, "KEFU_WATCH_SWEEP_MINUTES": "0",
            "KEFU_SESSION_SECRET": "bench-session-secret", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "uvicorn", "bench.push_bench:app_factory", "--factory", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "uvicorn", "kefu.web.app:app_from_env", "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     for option, module in (("--loop", "uvloop"), ("--http", "httptools")):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -63,6 +64,9 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="监听地址 / address to listen on"),
         port: int = typer.Option(8000, "--port", help="端口 / port"),
         demo: bool = typer.Option(False, "--demo", help="数据库为空时生成演示店铺 / build a demo shop into an empty database"),
+        workers: int = typer.Option(1, "--workers", min=1, help="服务进程数（需 PostgreSQL）/ server processes (PostgreSQL only): "
+                                    "carrier pushes by the thousand want about one per core plus one"),
+        access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="逐个请求记日志 / log every request"),
     ) -> None:
         """启动客服工作台 / Run the workbench web server."""
         import uvicorn
@@ -71,13 +75,21 @@ def register(app: typer.Typer) -> None:
 
         store = store_of(ctx)
         settings = Settings.from_env()
+        if workers > 1 and store.is_sqlite:
+            raise typer.BadParameter("多进程需要 PostgreSQL（SQLite 只有一个写入者）/ several workers need PostgreSQL "
+                                     "(SQLite has a single writer)", param_hint="--workers")
         if demo:
             build_demo_if_empty(store)
         announce_owner(store, settings, demo=demo)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         console.print(f"打开 / open: [bold link]http://{shown_host}:{port}/[/bold link]")
         warm_text_models()
-        uvicorn.run(create_app(store, settings), host=host, port=port, log_level="info", proxy_headers=True)
+        options = {"host": host, "port": port, "log_level": "info", "proxy_headers": True, "access_log": access_log}
+        if workers == 1:
+            uvicorn.run(create_app(store, settings), **options)
+            return
+        os.environ["KEFU_DATABASE_URL"] = store.url  # what each worker's app_from_env opens (--db included)
+        uvicorn.run("kefu.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
 def warm_text_models() -> None:

@@ -81,6 +81,13 @@ def optional_router(module_name: str):
     return getattr(module, "router", None)
 
 
+def app_from_env() -> FastAPI:
+    """The workbench of a server process started by name (`kefu serve --workers N`, uvicorn --factory): the store and
+    settings come from the environment (KEFU_DATABASE_URL and the rest), already migrated by the parent."""
+    settings = Settings.from_env()
+    return create_app(Store(settings.database_url, auto_migrate=False), settings)
+
+
 def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """The workbench for one store. Everything but /login, /static, /lang and the webhook needs a log-in."""
     settings = settings or Settings.from_env()
@@ -156,14 +163,20 @@ async def _watch_sweeps(app: FastAPI):
 async def _sweep_forever(store: Store, seconds: float) -> None:
     """Run the periodic sweeps (kefu.services.periodic) every `seconds`; a failing one is logged, the rest go on."""
     from kefu.services.periodic import run_due
+    from kefu.store.leadership import Leadership
 
     last_run: dict = {}
-    while True:
-        try:
-            await asyncio.to_thread(run_due, store, last_run)
-        except Exception:  # the workbench must keep serving whatever the sweeps do
-            log.exception("periodic sweeps failed")
-        await asyncio.sleep(seconds)
+    sweeper = Leadership(store, "periodic-sweeps")  # with several server processes, one sweeps
+    try:
+        while True:
+            try:
+                if await asyncio.to_thread(sweeper.held):
+                    await asyncio.to_thread(run_due, store, last_run)
+            except Exception:  # the workbench must keep serving whatever the sweeps do
+                log.exception("periodic sweeps failed")
+            await asyncio.sleep(seconds)
+    finally:
+        await asyncio.to_thread(sweeper.release)
 
 
 SECURITY_HEADERS = {

@@ -330,3 +330,31 @@ def test_a_signed_shopify_webhook_lands_through_the_workbench_app(store):
     assert response.status_code == 200, response.text
     with store.session() as session:
         assert session.query(Order).filter_by(order_no="820982911946154508").count() == 1
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path, monkeypatch):
+    import uvicorn
+
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append(app))
+    result = _cli(["--db", f"sqlite:///{tmp_path / 'one.db'}", "serve", "--workers", "3"])
+    assert result.exit_code == 2 and "PostgreSQL" in result.output and not runs
+
+
+@pytest.mark.postgres
+def test_serve_runs_several_workers_by_name_on_postgresql(postgres_store, monkeypatch):
+    import uvicorn
+
+    from kefu.web.app import app_from_env
+
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append((app, kw)))
+    monkeypatch.setenv("KEFU_OWNER_PASSWORD", "env-owner-pass")
+    result = _cli(["--db", postgres_store.url, "serve", "--workers", "3", "--no-access-log"])
+    assert result.exit_code == 0, result.output
+    (target, options), = runs
+    assert target == "kefu.web.app:app_from_env" and options["factory"] and options["workers"] == 3
+    assert options["access_log"] is False
+    worker_app = app_from_env()  # what each worker builds, from the URL the parent put in the environment
+    assert worker_app.state.store.url == postgres_store.url
+    worker_app.state.store.dispose()
