@@ -221,10 +221,13 @@ class _FileImporter:
             if self.lines:  # lines are read in one part (their product references count from the file's start)
                 if "order_lines" in staged[STAGE]:
                     self._link_staged_products(conn)
+                    log.info("%s: products linked in %.1f s", self.result.file_name, time.perf_counter() - read)
                     with plain_indexes_rebuilt(conn, "order_lines", f"{STAGE}.order_lines"):
                         conn.exec_driver_sql(self.sql.staged_by_id("order_lines"))
                         self.affected += self._execute(conn, self._line_sql(_STAGED_LINES))
+                    log.info("%s: order_lines written in %.1f s", self.result.file_name, time.perf_counter() - read)
                 self._add_orders_for_orphan_lines(conn)
+                log.info("%s: orders of orphan lines in %.1f s", self.result.file_name, time.perf_counter() - read)
             else:
                 for table, sql, columns in (("customers", self._customer_sql, CUSTOMER_COLUMNS),
                                             ("orders", self._order_sql, ORDER_COLUMNS),

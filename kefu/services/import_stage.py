@@ -7,9 +7,11 @@ attaches it: two SQLite libraries in one process must never hold the same file o
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +20,8 @@ from typing import Iterator
 from sqlalchemy import Connection
 
 import polars as pl
+
+log = logging.getLogger(__name__)
 
 STAGE = "stage"  # the schema name the scratch file is attached under (stage2, stage3… for a file read in parts)
 REBUILD_FROM_ROWS = 20_000  # smaller loads go into the indexes as they are
@@ -74,7 +78,7 @@ class StageFolder:
 
     def discard(self, paths: list[Path]) -> None:
         """Delete written stages in the background (freeing a large file's blocks takes seconds of its own)."""
-        thread = threading.Thread(target=lambda: [path.unlink(missing_ok=True) for path in paths], daemon=True)
+        thread = threading.Thread(target=_remove, args=(paths,), daemon=True)
         thread.start()
         self._removals.append(thread)
 
@@ -85,6 +89,13 @@ class StageFolder:
         for thread in self._removals:
             thread.join()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _remove(paths: list[Path]) -> None:
+    started = time.perf_counter()
+    for path in paths:
+        path.unlink(missing_ok=True)
+    log.debug("stage files deleted in %.1f s", time.perf_counter() - started)
 
 
 @contextmanager

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection
@@ -41,6 +43,8 @@ class Checkpointer:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        database = store.engine.url.database if store.is_sqlite else None
+        self.path = Path(database) if database and database != ":memory:" else None
         self._requests: queue.SimpleQueue[bool] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -62,7 +66,15 @@ class Checkpointer:
             with self.store.engine.connect() as conn:
                 busy, frames, copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
                 conn.commit()
-            log.debug("WAL checkpoint: %s of %s frames copied in %.1f s%s", copied, frames,
+            if self.path is not None and self.path.exists():
+                # A checkpoint that other connections' frames kept from finishing leaves the copied pages to the
+                # kernel: flushing them now keeps that from landing on the last checkpoint, the one waited for.
+                descriptor = os.open(self.path, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+            log.debug("WAL checkpoint: %s of %s frames copied and flushed in %.1f s%s", copied, frames,
                       time.perf_counter() - started, " (busy)" if busy else "")
         except Exception:  # noqa: BLE001 - a missed checkpoint only waits for the next commit's
             log.exception("background WAL checkpoint failed")
