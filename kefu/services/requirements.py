@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import Connection, exists, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.config import shop_rules
@@ -163,18 +163,18 @@ def _asks_of_parcels(conn: Connection, shop_id: str, since: datetime) -> list[tu
                  .where(Shipment.shop_id == shop_id, recent, *courier_asks))
         return [tuple(row) for row in conn.execute(query)]
     asks = select(OrderRequirement.order_id, OrderRequirement.kind, OrderRequirement.value).where(*courier_asks)
-    # SQLite has no index on shipments.order_id, but a parcel's id is "{order_id}:{waybill}": each order's parcels
-    # are one primary-key range, so only the parcels of orders with an ask are read.
+    # SQLite's planner may walk every parcel and look for asks; the orders with an ask are few, so read their
+    # parcels through the shipments.order_id index instead.
     by_order: dict[str, list[tuple[str, str]]] = {}
     for order_id, kind, value in conn.execute(asks):
         by_order.setdefault(order_id, []).append((kind, value))
     found: list[tuple[str, str, str]] = []
     order_ids = sorted(by_order)
-    for start in range(0, len(order_ids), 200):
-        chunk = order_ids[start : start + 200]
-        ranges = or_(*(and_(Shipment.id > f"{oid}:", Shipment.id < f"{oid};") for oid in chunk))
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start : start + 500]
         for parcel_id, order_id in conn.execute(select(Shipment.id, Shipment.order_id)
-                                                .where(ranges, Shipment.order_id.in_(chunk), recent)):
+                                                .where(Shipment.order_id.in_(chunk), recent)
+                                                .order_by(Shipment.order_id, Shipment.id)):
             found.extend((parcel_id, kind, value) for kind, value in by_order[order_id])
     return found
 
