@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from kefu.domain import order_status
-from kefu.services.import_stage import STAGE
+from kefu.services.import_stage import STAGE, id_index_sql
 
 # How far along an order is: a re-import of an older export never moves an order backwards.
 STATUS_RANK = {
@@ -52,8 +52,9 @@ class Sql:
 
     @staticmethod
     def staged_by_id(table: str, schema: str = STAGE) -> str:
-        """An index on a staged table's id: sorting the keys alone is far cheaper than sorting whole rows."""
-        return f"CREATE INDEX IF NOT EXISTS {schema}.{table}_by_id ON {table} (id)"
+        """An index on a staged table's id: sorting the keys alone is far cheaper than sorting whole rows (made
+        by the reading process already when it read the whole file)."""
+        return id_index_sql(table, schema)
 
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
                where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:

@@ -27,6 +27,11 @@ STAGE = "stage"  # the schema name the scratch file is attached under (stage2, s
 REBUILD_FROM_ROWS = 20_000  # smaller loads go into the indexes as they are
 
 
+def id_index_sql(table: str, schema: str = STAGE) -> str:
+    """An index on a staged table's id: sorting the keys alone is far cheaper than sorting whole rows."""
+    return f"CREATE INDEX IF NOT EXISTS {schema}.{table}_by_id ON {table} (id)"
+
+
 def stage_schema(part: int) -> str:
     """The schema the stage of a file's part (0, 1, …) is attached under."""
     return STAGE if part == 0 else f"{STAGE}{part + 1}"
@@ -54,6 +59,22 @@ class Stage:
         cursor = self._conn.cursor()
         try:
             cursor.adbc_ingest(table, frame.to_arrow(compat_level=pl.CompatLevel.oldest()), mode="create_append")
+        finally:
+            cursor.close()
+
+    def index_ids(self) -> None:
+        """Build each staged table's id index (import_sql.Sql.staged_by_id) here, in the reading process, so the
+        writer finds it made. Not for a part of a file: a later part's rows are still to be appended."""
+        if self._conn is None:
+            return
+        cursor = self._conn.cursor()
+        try:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = [row[0] for row in cursor.fetchall()]
+            for table in tables:
+                cursor.execute(f'PRAGMA table_info("{table}")')
+                if any(column[1] == "id" for column in cursor.fetchall()):
+                    cursor.execute(id_index_sql(table, "main"))
         finally:
             cursor.close()
 

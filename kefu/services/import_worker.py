@@ -103,6 +103,8 @@ def _produce(job: dict) -> None:
         for batch in read_batches(export, maker, stage, job["start"], job["stop"]):
             pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
         if stage is not None:
+            if not job["start"] and job["stop"] is None:  # a whole file: its stage is not appended to another
+                stage.index_ids()
             stage.close()
         pickle.dump(None, out)
     except Exception as exc:  # noqa: BLE001 - forwarded to the writer, which records it on the import run
