@@ -94,11 +94,17 @@ def _records(conn: Connection, table: Table, names: Sequence[str], rows: Sequenc
 
     One text parameter, encoded in C, instead of a Python-dumped array per column.
     """
-    processors = [(name, process) for name in names if not isinstance(table.c[name].type, UTCDateTime)
-                  and (process := table.c[name].type.bind_processor(conn.dialect))]
+    processors = _processors(table, tuple(names), conn.dialect)
     if processors:  # UTC times are written by _json_value directly (their processor cost more than the rest of a row)
         rows = [{**row, **{name: process(row[name]) for name, process in processors}} for row in rows]
     return json.dumps(rows, ensure_ascii=False, default=_json_value)
+
+
+@lru_cache(maxsize=256)
+def _processors(table: Table, names: tuple[str, ...], dialect: Any) -> tuple[tuple[str, Any], ...]:
+    """The columns among `names` whose type changes a value before binding, with how (looked up once per shape)."""
+    return tuple((name, process) for name in names if not isinstance(table.c[name].type, UTCDateTime)
+                 and (process := table.c[name].type.bind_processor(dialect)))
 
 
 def _json_value(value: Any) -> str:
