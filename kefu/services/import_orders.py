@@ -381,7 +381,12 @@ def _bulk_transaction(store: Store, attach: Sequence[Path] = ()) -> Iterator[Con
             pages = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
             conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # the import's Checkpointer copies it afterwards
             for part, path in enumerate(attach):
-                conn.exec_driver_sql(f"ATTACH DATABASE ? AS {stage_schema(part)}", (str(path),))
+                schema = stage_schema(part)
+                conn.exec_driver_sql(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+                # Scratch data deleted after the commit: never flushed to disk (its loader wrote it unsynced too,
+                # so a sync here would write out the whole stage), rolled back from memory if need be.
+                conn.exec_driver_sql(f"PRAGMA {schema}.synchronous=OFF")
+                conn.exec_driver_sql(f"PRAGMA {schema}.journal_mode=MEMORY")
             conn.commit()
         try:
             with conn.begin():
