@@ -221,8 +221,7 @@ class Shipment(Base):
 
     __tablename__ = "shipments"
     __table_args__ = (
-        Index("ix_shipments_waybill", "shop_id", "waybill_no"),
-        Index("ix_shipments_waybill_only", "waybill_no"),  # carrier pushes name a waybill, not a shop
+        Index("ix_shipments_waybill_only", "waybill_no"),  # every waybill lookup (a push names no shop); migration 0012
         Index("ix_shipments_watch", "shop_id", "status", "last_event_at"),
         Index("ix_shipments_order", "order_id"),  # an order's parcels: the buyer card, lifecycle, returns
     )
