@@ -8,7 +8,6 @@ import polars as pl
 
 from kefu.domain import order_status
 from kefu.domain.carriers import carrier_code
-from kefu.ids import customer_id as make_customer_id
 from kefu.ids import stable_id
 from kefu.ingest import cell_columns as cc
 from kefu.ingest.csv_chunks import CHUNK_BYTES, TextChunk
@@ -23,8 +22,7 @@ FALLBACK_ROWS = 20_000  # records per batch once a file is read row by row
 def _order_rows(maker: RowMaker, fields: pl.DataFrame, batch: TableBatch) -> None:
     """RowMaker.add_orders for a frame of order fields."""
     shop_id, now = maker.shop_id, maker.now
-    fields = cc.mapped(fields, ["buyer_nick"], lambda nick: make_customer_id(shop_id, "taobao", nick) if nick else None,
-                       "customer_id")
+    fields = cc.mapped(fields, ["buyer_nick"], lambda nick: maker.customer_id(nick) if nick else None, "customer_id")
     fields = fields.with_columns(
         id=pl.lit(f"{shop_id}:") + pl.col("order_no"), shop_id=pl.lit(shop_id), platform=pl.lit("taobao"),
         created_at_now=pl.lit(now),

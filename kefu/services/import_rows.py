@@ -30,6 +30,7 @@ LINE_COLUMNS = (
     "price", "quantity", "paid_amount", "refund_status", "refunded_amount", "status", "extra",
 )
 LINE_PRODUCT_SLOT = LINE_COLUMNS.index("product_id")
+CUSTOMER_IDS_KEPT = 500_000  # buyers whose id a reader remembers (a bound on its memory, not on correctness)
 
 
 @dataclass
@@ -56,6 +57,16 @@ class RowMaker:
         self.sqlite = sqlite
         self.stub_orders = stub_orders
         self.now = utc_text(now or datetime.now(timezone.utc))
+        self._customer_ids: dict[str, str] = {}
+
+    def customer_id(self, buyer_nick: str) -> str:
+        """The buyer's customer id, hashed once per buyer (most orders of a large file are repeat buyers')."""
+        cid = self._customer_ids.get(buyer_nick)
+        if cid is None:
+            if len(self._customer_ids) >= CUSTOMER_IDS_KEPT:
+                self._customer_ids.clear()
+            cid = self._customer_ids[buyer_nick] = make_customer_id(self.shop_id, "taobao", buyer_nick)
+        return cid
 
     @staticmethod
     def json(value: dict | None) -> str | None:
@@ -68,7 +79,7 @@ class RowMaker:
         for r in records:
             cid = None
             if r.buyer_nick:
-                cid = make_customer_id(shop_id, "taobao", r.buyer_nick)
+                cid = self.customer_id(r.buyer_nick)
                 if cid not in customers:
                     customers[cid] = (cid, shop_id, "taobao", r.buyer_nick, r.buyer_nick, r.province, r.city, r.district,
                                       0, 0, 0, False, now)

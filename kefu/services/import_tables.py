@@ -121,20 +121,24 @@ class FirstCustomers:
     had none) change nothing. Most rows of a large order report are repeat buyers: this keeps the stage small."""
 
     def __init__(self) -> None:
-        self.has_province: dict[str, bool] = {}
+        self.seen = pl.DataFrame(schema={"id": pl.String(), "had_province": pl.Boolean()})
 
     def keep(self, batch: TableBatch) -> None:
+        """Filter the batch's customers in file order, as the upsert would meet them."""
         customers = batch.tables.get("customers")
         if customers is None:
             return
-        seen, kept = self.has_province, []
-        for cid, province in zip(customers["id"].to_list(), customers["province"].is_not_null().to_list()):
-            before = seen.get(cid)
-            keep = before is None or (province and not before)
-            if keep:
-                seen[cid] = province
-            kept.append(keep)
-        customers = customers.filter(pl.Series(kept, dtype=pl.Boolean))
+        province = pl.col("has_province")
+        known = customers.select("id", has_province=pl.col("province").is_not_null()).join(
+            self.seen, on="id", how="left", maintain_order="left")
+        known = known.with_columns(
+            any_before=pl.col("had_province").is_not_null() | (pl.int_range(pl.len()).over("id") > 0),
+            province_before=pl.col("had_province").fill_null(False)
+            | ((province.cast(pl.Int32).cum_sum() - province.cast(pl.Int32)).over("id") > 0))
+        kept = known.select(~pl.col("any_before") | (province & ~pl.col("province_before"))).to_series()
+        now = known.group_by("id").agg(had_province=pl.col("had_province").fill_null(False).first() | province.any())
+        self.seen = pl.concat([self.seen.join(now, on="id", how="anti"), now])
+        customers = customers.filter(kept)
         if customers.height:
             batch.tables["customers"] = customers
         else:

@@ -29,3 +29,20 @@ def test_a_buyers_first_row_and_first_row_with_a_province_are_kept():
     first.keep(three)
     assert "customers" not in three.tables
     assert _kept(_batch([])) == []
+
+
+def test_kept_rows_follow_the_upserts_rule_row_by_row():
+    import random
+
+    rng = random.Random(7)
+    first, seen = FirstCustomers(), {}
+    for _ in range(30):
+        rows = [(rng.choice("abcdefgh"), rng.choice([None, None, "浙江省"])) for _ in range(rng.randrange(0, 12))]
+        expected = []
+        for cid, province in rows:  # the upsert: insert the first row, then fill a missing province once
+            if cid not in seen or (province and not seen[cid]):
+                expected.append((cid, province))
+                seen[cid] = seen.get(cid, False) or province is not None
+        batch = _batch(rows)
+        first.keep(batch)
+        assert _kept(batch) == expected
