@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -95,9 +96,25 @@ def _records(conn: Connection, table: Table, names: Sequence[str], rows: Sequenc
     One text parameter, encoded in C, instead of a Python-dumped array per column.
     """
     processors = _processors(table, tuple(names), conn.dialect)
-    if processors:  # UTC times are written by _json_value directly (their processor cost more than the rest of a row)
+    if processors:  # UTC times are written as they are (their processor cost more than the rest of a row)
         rows = [{**row, **{name: process(row[name]) for name, process in processors}} for row in rows]
-    return json.dumps(rows, ensure_ascii=False, default=_json_value)
+    rows = _times_in_utc(rows)
+    try:  # orjson: a batch's rows in a tenth of the standard encoder's time; a time as ISO text, its offset +00:00,
+        # which a timestamp column ignores (naive UTC is how UTCDateTime stores it)
+        return orjson.dumps(rows, default=_json_value).decode()
+    except TypeError:  # what orjson refuses (an int beyond 64 bits, say): the standard encoder writes it
+        return json.dumps(rows, ensure_ascii=False, default=_json_value)
+
+
+def _times_in_utc(rows: Sequence[Row]) -> Sequence[Row]:
+    """The rows with any aware time that is not in UTC moved to UTC (a copy of those rows only; nearly always none)."""
+    moved: list[Row] | None = None
+    for index, row in enumerate(rows):
+        if any(v.__class__ is datetime and v.tzinfo is not None and v.tzinfo is not UTC for v in row.values()):
+            moved = moved if moved is not None else list(rows)
+            moved[index] = {k: v.astimezone(UTC) if v.__class__ is datetime and v.tzinfo is not None else v
+                            for k, v in row.items()}
+    return moved if moved is not None else rows
 
 
 @lru_cache(maxsize=256)
