@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port", help="端口 / port"),
         demo: bool = typer.Option(False, "--demo", help="数据库为空时生成演示店铺 / build a demo shop into an empty database"),
         workers: int = typer.Option(1, "--workers", min=1, help="服务进程数（需 PostgreSQL）/ server processes (PostgreSQL only): "
-                                    "carrier pushes by the thousand want about one per core plus one"),
+                                    "carrier pushes by the thousand want one per core"),
         access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="逐个请求记日志 / log every request"),
     ) -> None:
         """启动客服工作台 / Run the workbench web server."""
