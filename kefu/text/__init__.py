@@ -1,23 +1,5 @@
-"""Chinese shop-text understanding: sentiment of reviews and chats (see sentiment.py)."""
+"""Chinese shop-text understanding: sentiment (sentiment.py), buyer requests (requests.py), topics, replies.
 
-from kefu.text.sentiment import (
-    Sentiment,
-    SentimentModel,
-    TrainingSettings,
-    base_model,
-    load_model,
-    save_model,
-    sentiment,
-    train,
-)
-
-__all__ = [
-    "Sentiment",
-    "SentimentModel",
-    "TrainingSettings",
-    "base_model",
-    "load_model",
-    "save_model",
-    "sentiment",
-    "train",
-]
+Nothing is imported here: a module that only needs the request rules (the parcel watch does) must not load the
+sentiment model's libraries with them.
+"""
