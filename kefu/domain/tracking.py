@@ -8,9 +8,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from kefu.domain.clock_text import read_moment

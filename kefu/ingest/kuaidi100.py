@@ -237,10 +237,8 @@ def _event(carrier: str, number: str, item: Any, index: int) -> TrackingEvent:
     key = (carrier, number, *map(item.get, TRACK_LINE_FIELDS))
     try:
         return _remembered_line(key)
-    except TypeError:  # a field holding a list or an object: read it as it is
-        return _read_line(carrier, number, item, index)
-    except PushRejected:  # said again with the line's place in the track
-        return _read_line(carrier, number, item, index)
+    except (TypeError, PushRejected):  # a field holding a list or an object (unhashable) is read as it is; a bad line
+        return _read_line(carrier, number, item, index)  # is refused again, named by its place in the track
 
 
 @lru_cache(maxsize=TRACK_LINES_REMEMBERED)

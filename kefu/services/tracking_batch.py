@@ -103,43 +103,35 @@ def land_batch(conn: Connection, source: str, pushes: Sequence[tr.IncomingPush],
 
 @dataclass(frozen=True)
 class Reads:
-    """The batch's reads, built once per dialect (a statement built per batch cost more than running it); on PostgreSQL
-    also as text run on the driver's cursor (kefu.store.driver_sql: SQLAlchemy's walk of these selects cost more
-    CPU than the lookups)."""
+    """The batch's reads, built once per dialect (a statement built per batch cost more than running it): on PostgreSQL
+    as text run on the driver's cursor with keys as JSON arrays (kefu.store.driver_sql: SQLAlchemy's walk of these
+    selects cost more CPU than the lookups), elsewhere as SQLAlchemy selects."""
 
-    known: CompoundSelect[Any]  # deliveries and kept updates with their status, events already stored (status NULL)
-    parcels: Select[Any]
-    known_sql: str | None = None
-    parcels_sql: str | None = None
+    known: CompoundSelect[Any] | str  # deliveries and kept updates with their status, events already stored (status NULL)
+    parcels: Select[Any] | str
 
 
 _PARCEL_TIMES = tuple(i for i, name in enumerate(PARCEL_COLUMNS) if isinstance(SHIPMENTS.c[name].type, UTCDateTime))
 
 
-def _postgres_sql() -> tuple[str, str]:
-    """(known, parcels) as text for the driver: the same selects, keys bound as JSON arrays."""
-    known = (f"SELECT id, status FROM {DELIVERIES.name} WHERE id = ANY({json_keys('deliveries')}) "
-             f"UNION ALL SELECT id, NULL FROM {EVENTS.name} WHERE id = ANY({json_keys('events')})")
-    columns = ", ".join(f's."{name}"' for name in PARCEL_COLUMNS)
-    parcels = (f"SELECT {columns}, o.id, o.platform, o.status, o.shipped_at, o.receiver_province "
-               f"FROM {SHIPMENTS.name} AS s LEFT OUTER JOIN {ORDERS.name} AS o ON o.id = s.order_id "
-               f"WHERE s.waybill_no = ANY({json_keys('waybills')}) ORDER BY s.id FOR UPDATE OF s")
-    return known, parcels
-
-
 @lru_cache(maxsize=4)
 def _reads_for(dialect: str) -> Reads:
-    arrays = dialect == "postgresql"
-    known_sql, parcels_sql = _postgres_sql() if arrays else (None, None)
+    if dialect == "postgresql":
+        columns = ", ".join(f's."{name}"' for name in PARCEL_COLUMNS)
+        return Reads(
+            known=(f"SELECT id, status FROM {DELIVERIES.name} WHERE id = ANY({json_keys('deliveries')}) "
+                   f"UNION ALL SELECT id, NULL FROM {EVENTS.name} WHERE id = ANY({json_keys('events')})"),
+            parcels=(f"SELECT {columns}, o.id, o.platform, o.status, o.shipped_at, o.receiver_province "
+                     f"FROM {SHIPMENTS.name} AS s LEFT OUTER JOIN {ORDERS.name} AS o ON o.id = s.order_id "
+                     f"WHERE s.waybill_no = ANY({json_keys('waybills')}) ORDER BY s.id FOR UPDATE OF s"),
+        )
     return Reads(
-        known_sql=known_sql, parcels_sql=parcels_sql,
-        known=union_all(
-            select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "deliveries", postgresql_array=arrays)),
-            select(EVENTS.c.id, null()).where(among(EVENTS.c.id, "events", postgresql_array=arrays))),
+        known=union_all(select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "deliveries")),
+                        select(EVENTS.c.id, null()).where(among(EVENTS.c.id, "events"))),
         parcels=(select(*(SHIPMENTS.c[name] for name in PARCEL_COLUMNS), ORDERS.c.id.label("o_id"), ORDERS.c.platform,
                         ORDERS.c.status.label("o_status"), ORDERS.c.shipped_at.label("o_shipped_at"), ORDERS.c.receiver_province)
                  .join_from(SHIPMENTS, ORDERS, ORDERS.c.id == SHIPMENTS.c.order_id, isouter=True)
-                 .where(among(SHIPMENTS.c.waybill_no, "waybills", postgresql_array=arrays))
+                 .where(among(SHIPMENTS.c.waybill_no, "waybills"))
                  .order_by(SHIPMENTS.c.id).with_for_update(of=SHIPMENTS)),
     )
 
@@ -178,8 +170,8 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
     parcel_key_of = {id(u): tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
     parcel_keys = set(parcel_key_of.values())
     deliveries, events = sorted(set(keys) | parcel_keys), sorted({k for ks in event_keys.values() for k in ks})
-    if reads.known_sql is not None:
-        known = dict(driver_rows(conn, reads.known_sql, {"deliveries": json.dumps(deliveries), "events": json.dumps(events)}))
+    if isinstance(reads.known, str):
+        known = dict(driver_rows(conn, reads.known, {"deliveries": json.dumps(deliveries), "events": json.dumps(events)}))
     else:
         known = dict(conn.execute(reads.known, {"deliveries": deliveries, "events": events}).all())
     recorded = {key: status for key, status in known.items() if status is not None}
@@ -194,12 +186,12 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
 def _parcel_rows(conn: Connection, reads: Reads, waybills: list[str]) -> Iterator[tuple[ParcelRow, OrderRow | None]]:
     """Each parcel with one of these waybills (by id), with its order when it has one."""
     width = len(PARCEL_COLUMNS)
-    if reads.parcels_sql is None:
+    if not isinstance(reads.parcels, str):
         for row in conn.execute(reads.parcels, {"waybills": waybills}):
             order = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province) if row.o_id else None
             yield ParcelRow(*row[:width]), order
         return
-    for row in driver_rows(conn, reads.parcels_sql, {"waybills": json.dumps(waybills)}):
+    for row in driver_rows(conn, reads.parcels, {"waybills": json.dumps(waybills)}):
         values = list(row[:width])
         for index in _PARCEL_TIMES:
             values[index] = as_utc(values[index])

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, insert, update
+from sqlalchemy.dialects import sqlite
 
 from kefu.store.driver_sql import driver_execute
 from kefu.store.types import UTCDateTime
@@ -19,11 +19,8 @@ from kefu.store.types import UTCDateTime
 Row = dict[str, Any]
 
 
-def among(column: Any, name: str, *, postgresql_array: bool) -> ColumnElement[bool]:
-    """`column IN :name` for a list bound at execution; as `= ANY(:name)` on PostgreSQL, so that the statement's text is
-    the same whatever the count and is prepared once instead of planned per count."""
-    if postgresql_array:
-        return column == func.any(bindparam(name, type_=postgresql.ARRAY(column.type)))
+def among(column: Any, name: str) -> ColumnElement[bool]:
+    """`column IN :name`, the list bound at execution (on PostgreSQL, hot reads bind keys as JSON: driver_sql.json_keys)."""
     return column.in_(bindparam(name, expanding=True))
 
 
