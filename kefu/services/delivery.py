@@ -134,8 +134,6 @@ class Claimed:
 
     id: str
     shop_id: str
-    customer_id: str | None
-    order_id: str | None
     channel: str | None
     template_key: str | None
     variables: dict[str, Any] | None
@@ -152,9 +150,8 @@ _PHONE = func.coalesce(
     select(Order.receiver_phone).where(Order.id == OutboxMessage.order_id).correlate(OutboxMessage).scalar_subquery())
 _EMAIL = (select(Customer.email).where(Customer.id == OutboxMessage.customer_id).correlate(OutboxMessage)
           .scalar_subquery())
-_CLAIMED_COLUMNS = (OutboxMessage.id, OutboxMessage.shop_id, OutboxMessage.customer_id, OutboxMessage.order_id,
-                    OutboxMessage.channel, OutboxMessage.template_key, OutboxMessage.variables, OutboxMessage.text,
-                    OutboxMessage.attempts, _PHONE, _EMAIL)
+_CLAIMED_COLUMNS = (OutboxMessage.id, OutboxMessage.shop_id, OutboxMessage.channel, OutboxMessage.template_key,
+                    OutboxMessage.variables, OutboxMessage.text, OutboxMessage.attempts, _PHONE, _EMAIL)
 
 
 def claim(session: Session, message_id: str, *, now: datetime, worker: str,
