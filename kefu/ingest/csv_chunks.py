@@ -24,9 +24,9 @@ class TextChunk:
     boundary: bool = False
 
 
-def _record_end(text: str, quotes_before: int) -> int:
+def _record_end(text: str) -> int:
     """The index just past the last newline that ends a record (an even number of quotes before it), or 0."""
-    quotes = quotes_before + text.count('"')
+    quotes = text.count('"')
     end = len(text)
     while True:
         newline = text.rfind("\n", 0, end)
@@ -79,7 +79,7 @@ def text_chunks(path: Path, encoding: str, errors: str, *, skip: int = 0, chunk_
                     line += line_count(text[:start_at])
                     text, skip = text[start_at:], 0
             if text:
-                cut = _record_end(text, 0) if block else len(text)
+                cut = _record_end(text) if block else len(text)
                 chunk, carry = text[:cut], text[cut:]
                 if chunk:
                     yield TextChunk(chunk, line, read)

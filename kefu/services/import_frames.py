@@ -8,12 +8,11 @@ import polars as pl
 
 from kefu.domain import order_status
 from kefu.domain.carriers import carrier_code
-from kefu.ids import stable_id
 from kefu.ingest import cell_columns as cc
 from kefu.ingest.csv_chunks import CHUNK_BYTES, TextChunk
 from kefu.ingest.taobao_columns import line_fields, order_fields, raw_cells
 from kefu.ingest.taobao_export import ORDERS, ExportFile, LineRecord, OrderRecord, Rejection
-from kefu.services.import_rows import RowBatch, RowMaker, record_batches
+from kefu.services.import_rows import RowBatch, RowMaker, line_content_id, record_batches
 from kefu.services.import_tables import TableBatch, add_rows, from_rows
 
 FALLBACK_ROWS = 20_000  # records per batch once a file is read row by row
@@ -49,10 +48,6 @@ def _order_rows(maker: RowMaker, fields: pl.DataFrame, batch: TableBatch) -> Non
             carrier_code="carrier_code", waybill_no="waybill", shipped_at="shipped_at"))
 
 
-def _line_id(title: str, sku: str, outer_id: str) -> str:
-    return stable_id(title, sku, outer_id)[:12]
-
-
 def _line_rows(maker: RowMaker, fields: pl.DataFrame, batch: TableBatch) -> None:
     """RowMaker.add_lines for a frame of line fields."""
     shop_id, now = maker.shop_id, maker.now
@@ -60,7 +55,7 @@ def _line_rows(maker: RowMaker, fields: pl.DataFrame, batch: TableBatch) -> None
         order_id=pl.lit(f"{shop_id}:") + pl.col("order_no"), shop_id=pl.lit(shop_id),
         sku=pl.col("sku_properties").fill_null(""), outer=pl.col("outer_id").fill_null(""),
     )
-    fields = cc.mapped(fields, ["title", "sku", "outer"], _line_id, "content_id")
+    fields = cc.mapped(fields, ["title", "sku", "outer"], line_content_id, "content_id")
     fields = fields.with_columns(id=pl.col("order_id") + "#" + pl.col("content_id"), title=pl.col("title").str.slice(0, 300))
     if maker.stub_orders:
         batch.add("stub_orders", fields.unique("order_id", keep="first", maintain_order=True).select(
@@ -79,8 +74,8 @@ def _chunk_batch(export: ExportFile, maker: RowMaker, chunk: TextChunk, cells: p
     slow = fields["slow"]
     records: list[OrderRecord | LineRecord] = []
     if slow.any():
-        raw = cells.filter(slow).drop("line_no")
-        for line_no, row in zip(cells.filter(slow)["line_no"], raw.iter_rows()):
+        picked = cells.filter(slow)
+        for line_no, row in zip(picked["line_no"], picked.drop("line_no").iter_rows()):
             item = export.record(line_no, list(row))
             if isinstance(item, Rejection):
                 batch.rejections.append(item)

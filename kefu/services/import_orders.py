@@ -302,18 +302,9 @@ def _parts_joined(conn: Connection, table: str, schemas: list[str]) -> str:
     """The stages of a file read in parts joined into the first one's table, in file order (appended rows take the
     next rowids; before any index exists SQLite copies the records as they are), and that stage's schema."""
     first, *later = schemas
-    names = _columns(conn, first, table)
-    for schema in later:
-        if _columns(conn, schema, table) == names:  # always, as every batch has the table's columns in order
-            conn.exec_driver_sql(f"INSERT INTO {first}.{table} SELECT * FROM {schema}.{table}")
-        else:
-            listed = ", ".join(names)
-            conn.exec_driver_sql(f"INSERT INTO {first}.{table} ({listed}) SELECT {listed} FROM {schema}.{table}")
+    for schema in later:  # every part's table was made from batches with the table's columns in SCHEMAS order
+        conn.exec_driver_sql(f"INSERT INTO {first}.{table} SELECT * FROM {schema}.{table}")
     return first
-
-
-def _columns(conn: Connection, schema: str, table: str) -> list[str]:
-    return [row[1] for row in conn.exec_driver_sql(f'PRAGMA {schema}.table_info("{table}")')]
 
 
 _STAGED_LINES = (
@@ -373,13 +364,11 @@ def _bulk_transaction(store: Store, attach: Sequence[Path] = ()) -> Iterator[Con
     """One transaction for a whole file. On SQLite: a big page cache, per-row foreign-key lookups switched off
     for its length (the importer writes parents first and adds orders for orphan lines before it commits), and the
     staged rows attached as schema `stage`."""
-    with store.engine.connect() as conn:
+    with store.engine.connect() as conn, autocheckpoint_off(conn):  # the import's Checkpointer copies the WAL afterwards
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # pysqlite has not opened a transaction yet, so these pragmas take effect
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # for the index inserts, whatever the file size
-            pages = int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
-            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # the import's Checkpointer copies it afterwards
             for part, path in enumerate(attach):
                 schema = stage_schema(part)
                 conn.exec_driver_sql(f"ATTACH DATABASE ? AS {schema}", (str(path),))
@@ -397,7 +386,6 @@ def _bulk_transaction(store: Store, attach: Sequence[Path] = ()) -> Iterator[Con
                     conn.exec_driver_sql(f"DETACH DATABASE {stage_schema(part)}")
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
                 conn.commit()
 
 

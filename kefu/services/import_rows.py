@@ -29,7 +29,6 @@ LINE_COLUMNS = (
     "id", "shop_id", "order_id", "line_no", "sub_order_no", "product_id", "title", "sku_properties", "outer_id",
     "price", "quantity", "paid_amount", "refund_status", "refunded_amount", "status", "extra",
 )
-LINE_PRODUCT_SLOT = LINE_COLUMNS.index("product_id")
 CUSTOMER_IDS_KEPT = 500_000  # buyers whose id a reader remembers (a bound on its memory, not on correctness)
 
 
@@ -110,7 +109,7 @@ class RowMaker:
                 stubs[oid] = (oid, shop_id, "taobao", r.order_no, r.status or order_status.UNKNOWN, r.status_text, "CNY",
                               "taobao_export", now)
             # A line's id comes from its content, so the old and new report layouts land on the same row.
-            line_id = f"{oid}#{stable_id(r.title, r.sku_properties or '', r.outer_id or '')[:12]}"
+            line_id = f"{oid}#{line_content_id(r.title, r.sku_properties or '', r.outer_id or '')}"
             lines[line_id] = (
                 [line_id, shop_id, oid, r.line_no, r.sub_order_no, None, r.title[:300], r.sku_properties, r.outer_id,
                  r.price, r.quantity, r.paid_amount, r.refund_status, r.refunded_amount, r.status, self.json(r.extra)],
@@ -120,6 +119,11 @@ class RowMaker:
         for row, product in lines.values():
             batch.lines.append(row)
             batch.line_products.append(product)
+
+
+def line_content_id(title: str, sku_properties: str, outer_id: str) -> str:
+    """The part of an order line's id taken from its content (the same in the old and new report layouts)."""
+    return stable_id(title, sku_properties, outer_id)[:12]
 
 
 def row_batches(export: ExportFile, maker: RowMaker, size: int = 2000) -> Iterator[RowBatch]:

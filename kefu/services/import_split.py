@@ -119,8 +119,8 @@ class SplitReader:
             thread.join()
 
 
-def split_at(export: ExportFile, parts: int = SPLIT_PARTS, from_bytes: int | None = None) -> list[int]:
+def split_at(export: ExportFile, parts: int = SPLIT_PARTS) -> list[int]:
     """Where to cut a CSV export for parallel readers (none for a small file or an xlsx)."""
-    if export.encoding == "xlsx" or parts < 2 or export.size < (SPLIT_FROM_BYTES if from_bytes is None else from_bytes):
+    if export.encoding == "xlsx" or parts < 2 or export.size < SPLIT_FROM_BYTES:
         return []
     return split_points(export.path, parts)

@@ -140,10 +140,8 @@ def requirements_of_order(session: Session, order: Order) -> list[OrderRequireme
     tz = shop_rules(session.scalar(select(Shop.settings).where(Shop.id == order.shop_id)))["timezone"]
     text = redact_phones(order.buyer_message) or ""
     asks = find_requirements(text, ordered_on=_ordered_on(order.created_at or order.paid_at, tz))
-    return [OrderRequirement(id=stable_id("requirement", order.id, BUYER_MESSAGE, a.kind, a.value or ""),
-                             shop_id=order.shop_id, order_id=order.id, kind=a.kind, value=a.value,
-                             source=BUYER_MESSAGE, source_text=text, created_at=order.created_at)
-            for a in asks]
+    return [OrderRequirement(**_row(order.shop_id, order.id, BUYER_MESSAGE, a.kind, a.value, text, order.created_at))
+            for a in asks]  # the rows extract_requirements would store
 
 
 # ---------------------------------------------------------------- courier conflicts
