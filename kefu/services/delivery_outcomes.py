@@ -16,6 +16,7 @@ from kefu.domain.messaging.retry import after_failure
 from kefu.domain.messaging.rules import MessagingRules
 from kefu.domain.privacy import redact_phones
 from kefu.services.outbox import DEAD, RETRY, SENDING, SENT
+from kefu.store.bulk import json_value
 from kefu.store.messaging_tables import MessageDecision, OutboxMessage
 
 OUTCOME_WORDS = {SENT: "sent", RETRY: "retried", DEAD: "dead"}  # a row's new status → the word counted
@@ -84,10 +85,10 @@ RETURNING message_id
 
 def _record_postgresql(session: Session, outcomes: list[Outcome], *, worker: str, now: datetime) -> set[str]:
     rows = [{"id": o.message_id, "status": o.status, "provider_message_id": o.provider_message_id,
-             "next_attempt_at": None if o.next_attempt_at is None else _naive_utc(o.next_attempt_at).isoformat(),
+             "next_attempt_at": o.next_attempt_at,
              "last_error": o.last_error, "reason": o.reason, "decision_reason": o.decision_reason, "detail": o.detail}
             for o in outcomes]
-    return set(session.execute(_RECORD_PG, {"outcomes": json.dumps(rows, ensure_ascii=False),
+    return set(session.execute(_RECORD_PG, {"outcomes": json.dumps(rows, ensure_ascii=False, default=json_value),
                                             "now": _naive_utc(now), "worker": worker}).scalars())
 
 

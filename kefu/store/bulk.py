@@ -98,9 +98,9 @@ def _records(conn: Connection, table: Table, names: Sequence[str], rows: Sequenc
     rows = _times_in_utc(rows)
     try:  # orjson: a batch's rows in a tenth of the standard encoder's time; a time as ISO text, its offset +00:00,
         # which a timestamp column ignores (naive UTC is how UTCDateTime stores it)
-        return orjson.dumps(rows, default=_json_value).decode()
+        return orjson.dumps(rows, default=json_value).decode()
     except TypeError:  # what orjson refuses (an int beyond 64 bits, say): the standard encoder writes it
-        return json.dumps(rows, ensure_ascii=False, default=_json_value)
+        return json.dumps(rows, ensure_ascii=False, default=json_value)
 
 
 def _times_in_utc(rows: Sequence[Row]) -> Sequence[Row]:
@@ -121,7 +121,7 @@ def _processors(table: Table, names: tuple[str, ...], dialect: Any) -> tuple[tup
                  and (process := table.c[name].type.bind_processor(dialect)))
 
 
-def _json_value(value: Any) -> str:
+def json_value(value: Any) -> str:
     """A value json cannot write itself: an aware time as naive UTC (how UTCDateTime stores it), a date in ISO form."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(UTC).replace(tzinfo=None).isoformat()
