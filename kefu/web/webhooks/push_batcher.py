@@ -16,7 +16,7 @@ from kefu.store.database import Store
 
 MAX_BATCH = 256  # deliveries written in one transaction at most
 GATHER_SECONDS = 0.005  # at most this long spent letting a batch fill up
-QUIET_TURNS = 2  # event-loop turns without a new push before the batch goes (each turn costs microseconds)
+QUIET_TURNS = 6  # event-loop turns without a new push before the batch goes (each turn costs microseconds)
 
 
 class PushBatcher:
