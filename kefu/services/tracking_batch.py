@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +9,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import CompoundSelect, Connection, Engine, Select, bindparam, case, func, null, select, union_all, update
 from sqlalchemy.orm import Session
 
@@ -171,7 +171,7 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
     parcel_keys = set(parcel_key_of.values())
     deliveries, events = sorted(set(keys) | parcel_keys), sorted({k for ks in event_keys.values() for k in ks})
     if isinstance(reads.known, str):
-        known = dict(driver_rows(conn, reads.known, {"deliveries": json.dumps(deliveries), "events": json.dumps(events)}))
+        known = dict(driver_rows(conn, reads.known, {"deliveries": _json(deliveries), "events": _json(events)}))
     else:
         known = dict(conn.execute(reads.known, {"deliveries": deliveries, "events": events}).all())
     recorded = {key: status for key, status in known.items() if status is not None}
@@ -183,6 +183,11 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
     return batch
 
 
+def _json(keys: list[str]) -> str:
+    """Keys as the JSON array text driver_sql.json_keys binds (orjson: a tenth of json.dumps's time)."""
+    return orjson.dumps(keys).decode()
+
+
 def _parcel_rows(conn: Connection, reads: Reads, waybills: list[str]) -> Iterator[tuple[ParcelRow, OrderRow | None]]:
     """Each parcel with one of these waybills (by id), with its order when it has one."""
     width = len(PARCEL_COLUMNS)
@@ -191,7 +196,7 @@ def _parcel_rows(conn: Connection, reads: Reads, waybills: list[str]) -> Iterato
             order = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province) if row.o_id else None
             yield ParcelRow(*row[:width]), order
         return
-    for row in driver_rows(conn, reads.parcels, {"waybills": json.dumps(waybills)}):
+    for row in driver_rows(conn, reads.parcels, {"waybills": _json(waybills)}):
         values = list(row[:width])
         for index in _PARCEL_TIMES:
             values[index] = as_utc(values[index])
