@@ -14,6 +14,7 @@ from kefu.domain.tracking import (
     TrackingEvent,
     TrackingUpdate,
     advance,
+    json_object,
     merge_events,
     parse_beijing_time,
 )
@@ -206,3 +207,24 @@ def test_push_rejected_names_the_field():
     error = PushRejected("lastResult.nu", "is missing")
     assert error.field == "lastResult.nu" and str(error) == "lastResult.nu is missing"
     assert isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ('{"a": "快递", "n": 1}', {"a": "快递", "n": 1}),
+    ('{"big": 123456789012345678901234567890}', {"big": 123456789012345678901234567890}),  # exact, beyond 64 bits (orjson would make it a float)
+    ('{"x": NaN}', None),  # the standard reader's extension: read, not refused
+    ('{"s": "\\ud800"}', {"s": "\ud800"}),  # a lone surrogate escape, as Python reads it
+])
+def test_a_push_body_reads_as_the_standard_json_reader_reads_it(raw, expected):
+    payload = json_object(raw, "param")
+    if expected is None:
+        assert payload["x"] != payload["x"]  # NaN
+    else:
+        assert payload == expected
+
+
+@pytest.mark.parametrize("raw", ["", "not json", "[1, 2]", '{"a": ', None])
+def test_a_push_body_that_is_not_a_json_object_is_refused_naming_the_field(raw):
+    with pytest.raises(PushRejected) as caught:
+        json_object(raw, "param")
+    assert "param" in str(caught.value)
