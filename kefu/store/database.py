@@ -91,9 +91,11 @@ class Store:
                 session.rollback()
                 raise
 
-    def tuned_engine(self, settings: dict[str, str], *, connections: int = 1) -> Engine:
+    def tuned_engine(self, settings: dict[str, str], *, connections: int = 1, overflow: int = 4) -> Engine:
         """A small engine of its own whose PostgreSQL connections start with these settings (e.g. planner settings for
         one kind of work), so they never leak into the shared pool; its connections' `info["settings"]` holds them.
+        It keeps `connections` open; up to `overflow` more are opened when that many users hold one at once (each
+        carrier's push batcher keeps its own while its pushes keep coming) and closed when given back.
         On SQLite (no such settings, one writer anyway) it is the store's engine."""
         if self.is_sqlite:
             return self.engine
@@ -101,7 +103,7 @@ class Store:
         engine = self._tuned.get(key)
         if engine is None:
             options = " ".join(f"-c {name}={value}" for name, value in key)
-            engine = create_engine(self.url, pool_pre_ping=True, pool_size=connections, max_overflow=0,
+            engine = create_engine(self.url, pool_pre_ping=True, pool_size=connections, max_overflow=overflow,
                                    connect_args={"options": options})
             event.listen(engine, "connect", lambda _dbapi, record: record.info.__setitem__("settings", dict(key)))
             self._tuned[key] = engine

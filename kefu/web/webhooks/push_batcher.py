@@ -64,10 +64,11 @@ class PushBatcher:
                 for (_, future), outcome in zip(batch, outcomes):
                     if not future.done():
                         future.set_result(outcome)
-        finally:  # quiet again: the connection goes back to the pool (queued before any later batch's write)
+        finally:  # quiet again: the connection goes back to the pool (queued before any later batch's write). Handed to
+            # the writer without waiting, so it happens even when the loop is closing and cancels this task
             if self._drainer is asyncio.current_task():
                 self._drainer = None  # a push arriving from here on starts the next drainer
-            await loop.run_in_executor(self._writer, self._release)
+            self._writer.submit(self._release)
 
     async def _gather(self, loop: asyncio.AbstractEventLoop) -> None:
         """Let the pushes already on their way join the batch: yield to the loop while the queue still grows.
