@@ -176,7 +176,7 @@ def build(url: str, parcels: int, baseline_parcels: int):
                                   "carrier_name": name, "waybill_no": waybill, "shipped_at": shipped})
             session.execute(insert(Order), orders)
             session.execute(insert(Shipment), shipments)
-    with store.engine.connect() as conn:  # planner statistics, as a database in use has them
+    with store.engine.begin() as conn:  # planner statistics, as a database in use has them (kept: committed)
         conn.exec_driver_sql("ANALYZE")
     return store
 

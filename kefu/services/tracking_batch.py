@@ -103,34 +103,28 @@ def land_batch(conn: Connection, source: str, pushes: Sequence[tr.IncomingPush],
 
 @dataclass(frozen=True)
 class Reads:
-    """The batch's reads, built once per dialect (a statement built per batch cost more than running it).
+    """The batch's reads, built once per dialect (a statement built per batch cost more than running it): on PostgreSQL
+    as text run on the driver's cursor with keys as JSON arrays (kefu.store.driver_sql: SQLAlchemy's walk of these
+    selects cost more CPU than the lookups), elsewhere as SQLAlchemy selects."""
 
-    On PostgreSQL one text statement, run on the driver's cursor with keys as JSON arrays (kefu.store.driver_sql:
-    SQLAlchemy's walk of these selects cost more CPU than the lookups): the parcels, locked, and the keys already
-    stored come back together, so a batch reads in one round trip. Elsewhere two SQLAlchemy selects.
-    """
-
-    together: str | None = None  # PostgreSQL: parcels and known keys in one statement (_split_together reads it)
-    known: CompoundSelect[Any] | None = None  # deliveries and kept updates with their status, events stored (status NULL)
-    parcels: Select[Any] | None = None
+    known: CompoundSelect[Any] | str  # deliveries and kept updates with their status, events already stored (status NULL)
+    parcels: Select[Any] | str
 
 
 _PARCEL_TIMES = tuple(i for i, name in enumerate(PARCEL_COLUMNS) if isinstance(SHIPMENTS.c[name].type, UTCDateTime))
-_ORDER_COLUMNS = ("id", "platform", "status", "shipped_at", "receiver_province")
 
 
 @lru_cache(maxsize=4)
 def _reads_for(dialect: str) -> Reads:
     if dialect == "postgresql":
-        columns = ", ".join([*(f's."{name}"' for name in PARCEL_COLUMNS), *(f'o."{name}" AS "o_{name}"' for name in _ORDER_COLUMNS)])
-        padding = ", NULL" * (len(PARCEL_COLUMNS) + len(_ORDER_COLUMNS))
-        return Reads(together=(  # a known key has k_id set; a parcel row has it NULL (the CTE locks the parcels in id order)
-            f"WITH p AS (SELECT {columns} FROM {SHIPMENTS.name} AS s LEFT OUTER JOIN {ORDERS.name} AS o ON o.id = s.order_id "
-            f"WHERE s.waybill_no = ANY({json_keys('waybills')}) ORDER BY s.id FOR UPDATE OF s) "
-            f"SELECT NULL::text AS k_id, NULL::text AS k_status, p.* FROM p "
-            f"UNION ALL SELECT id, status{padding} FROM {DELIVERIES.name} WHERE id = ANY({json_keys('deliveries')}) "
-            f"UNION ALL SELECT id, NULL{padding} FROM {EVENTS.name} WHERE id = ANY({json_keys('events')}) "
-            f"ORDER BY k_id NULLS FIRST, id"))  # the parcels first, by id, as the CTE locked them
+        columns = ", ".join(f's."{name}"' for name in PARCEL_COLUMNS)
+        return Reads(
+            known=(f"SELECT id, status FROM {DELIVERIES.name} WHERE id = ANY({json_keys('deliveries')}) "
+                   f"UNION ALL SELECT id, NULL FROM {EVENTS.name} WHERE id = ANY({json_keys('events')})"),
+            parcels=(f"SELECT {columns}, o.id, o.platform, o.status, o.shipped_at, o.receiver_province "
+                     f"FROM {SHIPMENTS.name} AS s LEFT OUTER JOIN {ORDERS.name} AS o ON o.id = s.order_id "
+                     f"WHERE s.waybill_no = ANY({json_keys('waybills')}) ORDER BY s.id FOR UPDATE OF s"),
+        )
     return Reads(
         known=union_all(select(DELIVERIES.c.id, DELIVERIES.c.status).where(among(DELIVERIES.c.id, "deliveries")),
                         select(EVENTS.c.id, null()).where(among(EVENTS.c.id, "events"))),
@@ -142,7 +136,13 @@ def _reads_for(dialect: str) -> Reads:
     )
 
 
-BATCH_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
+# A batch only ever looks up a few dozen keys: planned once per connection (a custom plan per batch size cost more
+# than the lookups), and as index probes joined by nested loops. A generic plan guesses a hundred keys per array; with
+# a small orders table it then hashed the whole table for two parcels (3 ms a batch), and a plan made while a table
+# was small would scan it whole and be kept as it grows.
+BATCH_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off", "enable_hashjoin": "off",
+                  "enable_mergejoin": "off"}
+_SET_BATCH_SETTINGS = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)" for name, value in BATCH_SETTINGS.items())
 
 
 def batch_engine(store: Store) -> Engine:
@@ -151,13 +151,10 @@ def batch_engine(store: Store) -> Engine:
 
 
 def _reads(conn: Connection) -> Reads:
-    """The reads for this connection's dialect. On PostgreSQL the batch's statements are planned once per connection
-    (a custom plan per batch size cost more than the lookups) and as key lookups: a plan made while a table was small
-    would otherwise scan it whole, and be kept as it grows. A connection of batch_engine has both settings already;
-    on any other they are set for this transaction only."""
+    """The reads for this connection's dialect. On PostgreSQL the batch runs with BATCH_SETTINGS: a connection of
+    batch_engine has them already; on any other they are set for this transaction only."""
     if conn.dialect.name == "postgresql" and conn.info.get("settings") != BATCH_SETTINGS:
-        conn.exec_driver_sql("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
-                             "set_config('enable_seqscan', 'off', true)")
+        conn.exec_driver_sql(_SET_BATCH_SETTINGS)
     return _reads_for(conn.dialect.name)
 
 
@@ -165,22 +162,21 @@ def _read(conn: Connection, reads: Reads, updates: Sequence[TrackingUpdate], sou
     """The parcels of the batch's waybills (locked until the commit on PostgreSQL), their orders, the deliveries and
     kept updates already stored, and the events known."""
     waybills = sorted({u.waybill_no.strip() for u in updates} - {""})
+    parcels: dict[str, list[ParcelRow]] = {}
+    orders: dict[str, OrderRow] = {}
+    if waybills:
+        for parcel, order in _parcel_rows(conn, reads, waybills):
+            parcels.setdefault(parcel.waybill_no, []).append(parcel)
+            if order is not None and order.id not in orders:
+                orders[order.id] = order
     event_keys = {id(u): [e.dedupe_key for e in u.events] for u in updates}
     parcel_key_of = {id(u): tr.unmatched_key(source, u.carrier_code, u.waybill_no) for u in updates}
     parcel_keys = set(parcel_key_of.values())
     deliveries, events = sorted(set(keys) | parcel_keys), sorted({k for ks in event_keys.values() for k in ks})
-    if reads.together is not None:
-        rows = driver_rows(conn, reads.together, {"waybills": _json(waybills), "deliveries": _json(deliveries), "events": _json(events)})
-        known, found = _split_together(rows)
+    if isinstance(reads.known, str):
+        known = dict(driver_rows(conn, reads.known, {"deliveries": _json(deliveries), "events": _json(events)}))
     else:
-        known = dict(conn.execute(reads.known, {"deliveries": deliveries, "events": events}).all()) if reads.known is not None else {}
-        found = list(_parcel_rows(conn, reads.parcels, waybills)) if waybills and reads.parcels is not None else []
-    parcels: dict[str, list[ParcelRow]] = {}
-    orders: dict[str, OrderRow] = {}
-    for parcel, order in found:
-        parcels.setdefault(parcel.waybill_no, []).append(parcel)
-        if order is not None and order.id not in orders:
-            orders[order.id] = order
+        known = dict(conn.execute(reads.known, {"deliveries": deliveries, "events": events}).all())
     recorded = {key: status for key, status in known.items() if status is not None}
     batch = Batch(conn, recorded, parcels, orders, {key for key, status in known.items() if status is None}, event_keys,
                   parcel_key_of,
@@ -195,29 +191,20 @@ def _json(keys: list[str]) -> str:
     return orjson.dumps(keys).decode()
 
 
-def _split_together(rows: list[tuple[Any, ...]]) -> tuple[dict[str, str | None], list[tuple[ParcelRow, OrderRow | None]]]:
-    """The rows of Reads.together as (known keys with their status, each parcel with its order in id order)."""
-    width = len(PARCEL_COLUMNS)
-    known: dict[str, str | None] = {}
-    found: list[tuple[ParcelRow, OrderRow | None]] = []
-    for row in rows:
-        if row[0] is not None:
-            known[row[0]] = row[1]
-            continue
-        values = list(row[2:2 + width])
-        for index in _PARCEL_TIMES:
-            values[index] = as_utc(values[index])
-        o_id, platform, status, shipped_at, province = row[2 + width:]
-        found.append((ParcelRow(*values), OrderRow(o_id, platform, status, as_utc(shipped_at), province) if o_id else None))
-    return known, found
-
-
-def _parcel_rows(conn: Connection, parcels: Select[Any], waybills: list[str]) -> Iterator[tuple[ParcelRow, OrderRow | None]]:
+def _parcel_rows(conn: Connection, reads: Reads, waybills: list[str]) -> Iterator[tuple[ParcelRow, OrderRow | None]]:
     """Each parcel with one of these waybills (by id), with its order when it has one."""
     width = len(PARCEL_COLUMNS)
-    for row in conn.execute(parcels, {"waybills": waybills}):
-        order = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province) if row.o_id else None
-        yield ParcelRow(*row[:width]), order
+    if not isinstance(reads.parcels, str):
+        for row in conn.execute(reads.parcels, {"waybills": waybills}):
+            order = OrderRow(row.o_id, row.platform, row.o_status, row.o_shipped_at, row.receiver_province) if row.o_id else None
+            yield ParcelRow(*row[:width]), order
+        return
+    for row in driver_rows(conn, reads.parcels, {"waybills": _json(waybills)}):
+        values = list(row[:width])
+        for index in _PARCEL_TIMES:
+            values[index] = as_utc(values[index])
+        o_id, platform, status, shipped_at, province = row[width:]
+        yield ParcelRow(*values), (OrderRow(o_id, platform, status, as_utc(shipped_at), province) if o_id else None)
 
 
 def _apply(batch: Batch, update: TrackingUpdate, *, source: str, now: datetime,
