@@ -29,7 +29,7 @@ from kefu.services.import_rows import (
 from kefu.services.import_products_link import ProductIndex
 from kefu.services.import_sql import LINE_UPDATABLE, ORDER_UPDATABLE, Sql, rank_sql
 from kefu.services.import_split import SPLIT_PARTS, SplitReader, split_at
-from kefu.services.import_stage import STAGE, Stage, StageFolder, plain_indexes_rebuilt, stage_schema
+from kefu.services.import_stage import STAGE, Stage, StageFolder, id_index_sql, plain_indexes_rebuilt, stage_schema
 from kefu.services.import_tables import PRODUCT_KEY, TableBatch
 from kefu.services.import_wal import Checkpointer, autocheckpoint_off
 from kefu.services.import_worker import PARALLEL_FROM_BYTES, BackgroundReader, read_batches
@@ -223,7 +223,7 @@ class _FileImporter:
                     self._link_staged_products(conn)
                     log.info("%s: products linked in %.1f s", self.result.file_name, time.perf_counter() - read)
                     with plain_indexes_rebuilt(conn, "order_lines", f"{STAGE}.order_lines"):
-                        conn.exec_driver_sql(self.sql.staged_by_id("order_lines"))
+                        conn.exec_driver_sql(id_index_sql("order_lines"))
                         self.affected += self._execute(conn, self._line_sql(_STAGED_LINES))
                     log.info("%s: order_lines written in %.1f s", self.result.file_name, time.perf_counter() - read)
                 self._add_orders_for_orphan_lines(conn)
@@ -236,7 +236,7 @@ class _FileImporter:
                     if holding:
                         schema = _parts_joined(conn, table, holding)
                         with plain_indexes_rebuilt(conn, table, f"{schema}.{table}"):
-                            conn.exec_driver_sql(self.sql.staged_by_id(table, schema))
+                            conn.exec_driver_sql(id_index_sql(table, schema))
                             changed = self._execute(conn, sql(self.sql.staged(table, columns, schema)))
                         self.affected += changed if table == "orders" else 0
                         log.info("%s: %s written in %.1f s", self.result.file_name, table, time.perf_counter() - read)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from kefu.domain import order_status
-from kefu.services.import_stage import STAGE, id_index_sql
+from kefu.services.import_stage import STAGE
 
 # How far along an order is: a re-import of an older export never moves an order backwards.
 STATUS_RANK = {
@@ -46,15 +46,9 @@ class Sql:
     @staticmethod
     def staged(table: str, columns: Sequence[str], schema: str = STAGE) -> str:
         """Every row of a staged table by id, a key read twice in the order it was loaded (so it ends as the
-        file's last row for it). Walking the stage's id index (staged_by_id) makes the store's key inserts
+        file's last row for it). Walking the stage's id index (import_stage.id_index_sql) makes the store's key inserts
         sequential. WHERE true: SQLite's parser needs it before ON CONFLICT."""
         return f"SELECT {', '.join(columns)} FROM {schema}.{table} WHERE true ORDER BY id, rowid"
-
-    @staticmethod
-    def staged_by_id(table: str, schema: str = STAGE) -> str:
-        """An index on a staged table's id: sorting the keys alone is far cheaper than sorting whole rows (made
-        by the reading process already when it read the whole file)."""
-        return id_index_sql(table, schema)
 
     def upsert(self, table: str, columns: Sequence[str], conflict: str, updates: dict[str, str] | None,
                where_changed: Sequence[str] = (), extra_where: str | None = None, select: str | None = None) -> str:

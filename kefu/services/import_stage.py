@@ -63,7 +63,7 @@ class Stage:
             cursor.close()
 
     def index_ids(self) -> None:
-        """Build each staged table's id index (import_sql.Sql.staged_by_id) here, in the reading process, so the
+        """Build each staged table's id index (id_index_sql) here, in the reading process, so the
         writer finds it made. Not for a part of a file: a later part's rows are still to be appended."""
         if self._conn is None:
             return
